@@ -1,0 +1,21 @@
+//! `navikit`: what two or more navi-launch tools share, and nothing else.
+//!
+//! - [`record`]: the NDJSON record contract (`probe`, `check`, `stats`).
+//! - [`ndjson`]: a streaming reader that names `FILE:LINE` on bad input, and
+//!   a writer that flushes every record and treats a closed stdout as success.
+//! - [`exit`]: the exit-code type and the one place errors become codes.
+//! - [`threshold`]: k6-style threshold expressions (`p95<5s`).
+//! - [`redact`]: keeps secrets out of every output.
+//! - [`pattern`]: normalises messages into patterns ("timeout after #ms").
+
+pub mod cli;
+pub mod exit;
+pub mod ndjson;
+pub mod pattern;
+pub mod record;
+pub mod redact;
+pub mod schema;
+pub mod threshold;
+
+pub use exit::{Error, Outcome};
+pub use record::{Check, CheckStatus, Probe, Record, Stats};

@@ -1,0 +1,179 @@
+//! Test support shared by every tool's integration tests and the
+//! cross-tool pipeline tests: run a real binary of the workspace with
+//! arguments, stdin and environment, and parse what it printed.
+//!
+//! Binaries are found beside the test executable (`target/<profile>/`);
+//! `scripts/test.sh` builds them all first with `cargo build --bins`.
+
+pub mod synth;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use navikit::record::Record;
+
+/// workspace_root is the repository's top directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// fixture is the path of a committed fixture under `tests/fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    workspace_root().join("tests/fixtures").join(rel)
+}
+
+/// bin_path finds a workspace binary next to the running test.
+pub fn bin_path(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join(name);
+    assert!(path.exists(), "{} is not built: run `cargo build --bins` first (scripts/test.sh does)", path.display());
+    path
+}
+
+/// Cmd builds one run of a tool.
+pub struct Cmd {
+    cmd: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+/// Output is what a finished run left.
+#[derive(Debug)]
+pub struct Output {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Cmd {
+    /// Cmd::new runs the workspace binary `name`.
+    pub fn new(name: &str) -> Cmd {
+        Cmd::program(bin_path(name))
+    }
+
+    /// Cmd::program runs any program.
+    pub fn program(path: impl AsRef<std::ffi::OsStr>) -> Cmd {
+        let mut cmd = Command::new(path);
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        Cmd { cmd, stdin: None }
+    }
+
+    /// Cmd::args adds arguments.
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    /// Cmd::arg adds one argument.
+    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Cmd {
+        self.cmd.arg(a);
+        self
+    }
+
+    /// Cmd::env sets an environment variable.
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Cmd {
+        self.cmd.env(k, v);
+        self
+    }
+
+    /// Cmd::env_remove unsets an environment variable.
+    pub fn env_remove(mut self, k: &str) -> Cmd {
+        self.cmd.env_remove(k);
+        self
+    }
+
+    /// Cmd::stdin feeds bytes on standard input.
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
+        self.stdin = Some(bytes.into());
+        self.cmd.stdin(Stdio::piped());
+        self
+    }
+
+    /// Cmd::command gives access to the underlying command.
+    pub fn command(&mut self) -> &mut Command {
+        &mut self.cmd
+    }
+
+    /// Cmd::run runs to completion.
+    pub fn run(mut self) -> Output {
+        let mut child = self.cmd.spawn().expect("spawn");
+        if let Some(bytes) = self.stdin.take() {
+            let mut stdin = child.stdin.take().expect("stdin");
+            std::thread::spawn(move || {
+                let _ = stdin.write_all(&bytes);
+            });
+        }
+        let out = child.wait_with_output().expect("wait");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Output {
+    /// Output::records parses stdout as NDJSON records, failing the test on a bad line.
+    pub fn records(&self) -> Vec<Record> {
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .enumerate()
+            .map(|(i, l)| {
+                navikit::ndjson::parse_record(l.as_bytes())
+                    .unwrap_or_else(|e| panic!("stdout line {}: {e}: {l}", i + 1))
+            })
+            .collect()
+    }
+
+    /// Output::json parses every stdout line as a JSON value.
+    pub fn json(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect()
+    }
+
+    /// Output::assert_code fails with both streams shown when the code differs.
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+/// TempDir is a directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// TempDir::new makes a fresh directory under the system temp dir.
+    pub fn new(tag: &str) -> TempDir {
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let p = std::env::temp_dir().join(format!("navi-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).expect("mkdir");
+        TempDir(p)
+    }
+
+    /// TempDir::path joins a name onto the directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

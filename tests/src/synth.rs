@@ -1,0 +1,115 @@
+//! Synthetic probe records for benchmarks and large tests: deterministic for
+//! a seed, shaped like llm-probe's output (10 scenarios, a few failures with
+//! varied messages, 16–48 inter-chunk gaps per streamed answer).
+
+/// Rng is a small deterministic generator (SplitMix64); tests need
+/// reproducible data, not cryptographic quality.
+pub struct Rng(u64);
+
+impl Rng {
+    /// Rng::new seeds the generator.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// Rng::next_u64 returns the next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Rng::unit returns a float in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Rng::lognormal draws around `median` with spread `sigma`.
+    pub fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
+        let (u1, u2) = (self.unit().max(1e-12), self.unit());
+        let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+        median * (sigma * z).exp()
+    }
+}
+
+const SCENARIOS: [&str; 10] = [
+    "hello-world",
+    "bug-fix",
+    "refactor",
+    "unit-tests",
+    "explain-code",
+    "sql-query",
+    "shell-one-liner",
+    "code-review",
+    "docstring",
+    "multi-file-plan",
+];
+
+/// probe_line writes the `i`-th synthetic probe record (no newline) into `out`.
+pub fn probe_line(rng: &mut Rng, i: u64, out: &mut String) {
+    use std::fmt::Write;
+    out.clear();
+    let scenario = SCENARIOS[(i % 10) as usize];
+    let sec = 36_000 + i / 50;
+    let ts = format!("2026-02-07T{:02}:{:02}:{:02}.{:03}Z", (sec / 3600) % 24, (sec / 60) % 60, sec % 60, i % 1000);
+    let roll = rng.unit();
+    if roll < 0.02 {
+        let (class, status, msg) = match i % 4 {
+            0 => ("total_timeout", "", format!("timeout after {}ms", 30_000 + rng.next_u64() % 999)),
+            1 => (
+                "rate_limited",
+                ",\"status\":429",
+                format!("HTTP 429 rate_limit_error (request-id req_{:016x})", rng.next_u64()),
+            ),
+            2 => ("overloaded", ",\"status\":529", "HTTP 529 overloaded_error: Overloaded".to_string()),
+            _ => (
+                "stream_cut",
+                ",\"status\":200",
+                format!("stream ended after {} bytes without message_stop", rng.next_u64() % 5000),
+            ),
+        };
+        let latency = 30_000.0 + rng.unit() * 900.0;
+        let _ = write!(
+            out,
+            r#"{{"kind":"probe","ts":"{ts}","run_id":"bench","provider":"anthropic","target":"http://127.0.0.1:8787","model":"claude-sonnet-4","scenario":"{scenario}","seq":{i},"ok":false{status},"latency_ms":{latency:.3},"attempts":[{{"wait_ms":0}}],"error":{{"class":"{class}","message":"{msg}"}}}}"#
+        );
+        return;
+    }
+    let ttft = rng.lognormal(450.0, 0.35);
+    let n = 16 + (rng.next_u64() % 33) as usize;
+    let mut itl = String::with_capacity(n * 6);
+    let mut sum = 0.0;
+    for k in 0..n {
+        let g = rng.lognormal(28.0, 0.3);
+        sum += g;
+        if k > 0 {
+            itl.push(',');
+        }
+        let _ = write!(itl, "{g:.2}");
+    }
+    let latency = ttft + sum;
+    let out_tokens = (n as u64) * 4 + rng.next_u64() % 4;
+    let in_tokens = 200 + rng.next_u64() % 600;
+    let cost = in_tokens as f64 * 3.0e-6 + out_tokens as f64 * 15.0e-6;
+    let tpot = sum / (out_tokens - 1) as f64;
+    let tps = out_tokens as f64 * 1000.0 / latency;
+    let _ = write!(
+        out,
+        r#"{{"kind":"probe","ts":"{ts}","run_id":"bench","provider":"anthropic","target":"http://127.0.0.1:8787","model":"claude-sonnet-4","scenario":"{scenario}","seq":{i},"ok":true,"status":200,"latency_ms":{latency:.3},"service_ms":{latency:.3},"ttft_ms":{ttft:.3},"itl_ms":[{itl}],"tpot_ms":{tpot:.3},"output_tokens_per_s":{tps:.2},"input_tokens":{in_tokens},"output_tokens":{out_tokens},"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cost_usd":{cost:.6},"attempts":[{{"status":200,"wait_ms":0}}],"request_id":"req_{:016x}"}}"#,
+        rng.next_u64()
+    );
+}
+
+/// write_probes writes `n` records starting at index `start` to a writer.
+pub fn write_probes(w: &mut impl std::io::Write, seed: u64, start: u64, n: u64) -> std::io::Result<()> {
+    let mut rng = Rng::new(seed ^ start.wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let mut line = String::with_capacity(1024);
+    for i in start..start + n {
+        probe_line(&mut rng, i, &mut line);
+        w.write_all(line.as_bytes())?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,398 @@
+//! Per-group accumulators: HDR histograms and counters, merged without loss.
+//!
+//! Values go into histograms as integers in thousandths of their unit
+//! (microseconds for `_ms` fields, milli-tokens for tokens/s) with three
+//! significant digits, so every percentile is within 0.1 % of the exact one,
+//! and two accumulators add up to exactly what one pass over both inputs
+//! would have made. Nothing per record is kept: memory is flat.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::{DateTime, Utc};
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use navikit::pattern::normalize;
+use navikit::record::{ClassCount, Distribution, PatternCount, SloVerdict, Stats, TokenTotals};
+use navikit::threshold::{Field, Metric, Stat, Threshold};
+
+/// SCALE turns a field's unit into histogram integers (thousandths).
+pub const SCALE: f64 = 1000.0;
+/// SIGFIG is the HDR precision: three significant digits.
+pub const SIGFIG: u8 = 3;
+/// MAX_PATTERNS bounds the distinct failure patterns kept per group.
+pub const MAX_PATTERNS: usize = 256;
+/// OTHER_PATTERNS is where failures go once MAX_PATTERNS is reached.
+pub const OTHER_PATTERNS: &str = "(other patterns)";
+const MAX_LABELS: usize = 16;
+
+/// GroupAcc accumulates one group's records.
+#[derive(Debug, Clone, Default)]
+pub struct GroupAcc {
+    hists: [Option<Histogram<u64>>; 7],
+    /// Non-warm-up records.
+    pub requests: u64,
+    /// Records with ok: true.
+    pub ok: u64,
+    /// Warm-up records left out.
+    pub warmup_excluded: u64,
+    tokens: TokenTotals,
+    cost_total: f64,
+    costed: u64,
+    errors: HashMap<String, u64>,
+    patterns: HashMap<String, (String, u64)>,
+    first_ts: Option<String>,
+    last_ts: Option<String>,
+    providers: Vec<String>,
+    models: Vec<String>,
+}
+
+/// ProbeView is what one probe record contributes, borrowed from the line.
+#[derive(Debug, Default)]
+pub struct ProbeView<'a> {
+    /// ok field.
+    pub ok: bool,
+    /// warmup field.
+    pub warmup: bool,
+    /// The single-valued fields in [`Field::ALL`] order (itl is separate).
+    pub values: [Option<f64>; 7],
+    /// Inter-token gaps.
+    pub itl: &'a [f64],
+    /// Token counts: input, output, cache creation, cache read.
+    pub tokens: [Option<u64>; 4],
+    /// Counts are estimates.
+    pub tokens_estimated: bool,
+    /// Cost in dollars.
+    pub cost_usd: Option<f64>,
+    /// Error class and message.
+    pub error: Option<(Cow<'a, str>, Cow<'a, str>)>,
+    /// Record time (RFC 3339).
+    pub ts: Option<Cow<'a, str>>,
+    /// Provider.
+    pub provider: Option<Cow<'a, str>>,
+    /// Model.
+    pub model: Option<Cow<'a, str>>,
+}
+
+fn field_index(f: Field) -> usize {
+    Field::ALL.iter().position(|&x| x == f).unwrap_or(0)
+}
+
+fn new_hist() -> Histogram<u64> {
+    // Auto-resizing histogram; SIGFIG is in range, so this cannot fail.
+    Histogram::new(SIGFIG).unwrap_or_else(|_| unreachable!("3 significant digits is valid"))
+}
+
+fn push_label(list: &mut Vec<String>, v: &str) {
+    if list.len() < MAX_LABELS && !list.iter().any(|x| x == v) {
+        list.push(v.to_string());
+    }
+}
+
+impl GroupAcc {
+    /// GroupAcc::add counts one record.
+    pub fn add(&mut self, p: &ProbeView<'_>, include_warmup: bool) {
+        if p.warmup && !include_warmup {
+            self.warmup_excluded += 1;
+            return;
+        }
+        self.requests += 1;
+        if let Some(ts) = p.ts.as_deref() {
+            // Records are UTC RFC 3339; comparing to the second is enough for a run window.
+            let key = &ts[..ts.len().min(19)];
+            if self.first_ts.as_deref().is_none_or(|f| key < &f[..f.len().min(19)]) {
+                self.first_ts = Some(ts.to_string());
+            }
+            match &mut self.last_ts {
+                // Reuse the buffer: in a time-ordered input every record moves the end.
+                Some(l) if key >= &l[..l.len().min(19)] => {
+                    l.clear();
+                    l.push_str(ts);
+                }
+                Some(_) => {}
+                None => self.last_ts = Some(ts.to_string()),
+            }
+        }
+        if let Some(v) = p.provider.as_deref() {
+            push_label(&mut self.providers, v);
+        }
+        if let Some(v) = p.model.as_deref() {
+            push_label(&mut self.models, v);
+        }
+        let [i, o, cw, cr] = p.tokens;
+        self.tokens.input += i.unwrap_or(0);
+        self.tokens.output += o.unwrap_or(0);
+        self.tokens.cache_creation_input += cw.unwrap_or(0);
+        self.tokens.cache_read_input += cr.unwrap_or(0);
+        if p.tokens_estimated {
+            self.tokens.estimated_records += 1;
+        }
+        if let Some(c) = p.cost_usd {
+            self.cost_total += c;
+            self.costed += 1;
+        }
+        if p.ok {
+            self.ok += 1;
+            for (idx, v) in p.values.iter().enumerate() {
+                if let Some(v) = v {
+                    record(&mut self.hists[idx], *v);
+                }
+            }
+            if !p.itl.is_empty() {
+                let h = self.hists[field_index(Field::Itl)].get_or_insert_with(new_hist);
+                for &gap in p.itl {
+                    let _ = h.record(to_int(gap));
+                }
+            }
+        } else {
+            let (class, message) = p.error.as_ref().map_or(("unknown", ""), |(c, m)| (c.as_ref(), m.as_ref()));
+            *self.errors.entry(class.to_string()).or_insert(0) += 1;
+            let pattern = if message.is_empty() { class.to_string() } else { normalize(message) };
+            self.count_pattern(pattern, class, 1);
+        }
+    }
+
+    fn count_pattern(&mut self, pattern: String, class: &str, n: u64) {
+        let key = if self.patterns.len() >= MAX_PATTERNS && !self.patterns.contains_key(&pattern) {
+            OTHER_PATTERNS.to_string()
+        } else {
+            pattern
+        };
+        self.patterns.entry(key).or_insert_with(|| (class.to_string(), 0)).1 += n;
+    }
+
+    /// GroupAcc::merge adds another accumulator into this one.
+    pub fn merge(&mut self, other: GroupAcc) {
+        for (mine, theirs) in self.hists.iter_mut().zip(other.hists) {
+            if let Some(t) = theirs {
+                match mine {
+                    Some(m) => {
+                        // Both auto-resize, so adding cannot fail.
+                        let _ = m.add(&t);
+                    }
+                    None => *mine = Some(t),
+                }
+            }
+        }
+        self.requests += other.requests;
+        self.ok += other.ok;
+        self.warmup_excluded += other.warmup_excluded;
+        self.tokens.input += other.tokens.input;
+        self.tokens.output += other.tokens.output;
+        self.tokens.cache_creation_input += other.tokens.cache_creation_input;
+        self.tokens.cache_read_input += other.tokens.cache_read_input;
+        self.tokens.estimated_records += other.tokens.estimated_records;
+        self.cost_total += other.cost_total;
+        self.costed += other.costed;
+        for (k, v) in other.errors {
+            *self.errors.entry(k).or_insert(0) += v;
+        }
+        for (pattern, (class, n)) in other.patterns {
+            self.count_pattern(pattern, &class, n);
+        }
+        if let Some(ts) = other.first_ts {
+            if self.first_ts.as_deref().is_none_or(|f| ts.as_str() < f) {
+                self.first_ts = Some(ts);
+            }
+        }
+        if let Some(ts) = other.last_ts {
+            if self.last_ts.as_deref().is_none_or(|l| ts.as_str() > l) {
+                self.last_ts = Some(ts);
+            }
+        }
+        for p in &other.providers {
+            push_label(&mut self.providers, p);
+        }
+        for m in &other.models {
+            push_label(&mut self.models, m);
+        }
+    }
+
+    /// GroupAcc::value is the observed value of a threshold's metric.
+    pub fn value(&self, metric: &Metric) -> Option<f64> {
+        let failed = self.requests - self.ok;
+        match metric {
+            Metric::Dist(field, stat) => {
+                let h = self.hists[field_index(*field)].as_ref().filter(|h| !h.is_empty())?;
+                Some(match stat {
+                    Stat::Percentile(q) => quantile(h, q / 100.0),
+                    Stat::Min => reported(h, h.min()),
+                    Stat::Max => reported(h, h.max()),
+                    Stat::Mean => h.mean() / SCALE,
+                    Stat::Stddev => h.stdev() / SCALE,
+                })
+            }
+            Metric::SuccessPct => (self.requests > 0).then(|| self.ok as f64 * 100.0 / self.requests as f64),
+            Metric::ErrorRatePct => (self.requests > 0).then(|| failed as f64 * 100.0 / self.requests as f64),
+            Metric::CostPerRequest => (self.costed > 0).then(|| self.cost_total / self.costed as f64),
+            Metric::CostTotal => Some(self.cost_total),
+            Metric::Requests => Some(self.requests as f64),
+            Metric::Named(_) => None,
+        }
+    }
+
+    /// GroupAcc::to_stats summarises the group into a stats record.
+    pub fn to_stats(
+        &self,
+        group: std::collections::BTreeMap<String, String>,
+        thresholds: &[Threshold],
+        top_errors: usize,
+        with_histograms: bool,
+    ) -> Stats {
+        let dist = |f: Field| self.hists[field_index(f)].as_ref().filter(|h| !h.is_empty()).map(distribution);
+        let mut errors: Vec<ClassCount> =
+            self.errors.iter().map(|(c, n)| ClassCount { class: c.clone(), count: *n }).collect();
+        errors.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.class.cmp(&b.class)));
+        let mut patterns: Vec<PatternCount> = self
+            .patterns
+            .iter()
+            .map(|(p, (c, n))| PatternCount { class: c.clone(), pattern: p.clone(), count: *n })
+            .collect();
+        patterns.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.pattern.cmp(&b.pattern)));
+        patterns.truncate(top_errors);
+        let slo = thresholds
+            .iter()
+            .map(|t| {
+                let observed = self.value(&t.metric);
+                SloVerdict {
+                    threshold: t.source.clone(),
+                    metric: t.metric.name(),
+                    observed,
+                    limit: t.limit,
+                    ok: t.holds(observed),
+                }
+            })
+            .collect();
+        let histograms = with_histograms.then(|| {
+            Field::ALL
+                .iter()
+                .filter_map(|&f| self.hists[field_index(f)].as_ref().map(|h| (f.record_name().to_string(), encode(h))))
+                .collect()
+        });
+        let failed = self.requests - self.ok;
+        let pct = |n: u64| if self.requests == 0 { 0.0 } else { n as f64 * 100.0 / self.requests as f64 };
+        Stats {
+            ts: Utc::now(),
+            group,
+            requests: self.requests,
+            ok: self.ok,
+            failed,
+            warmup_excluded: self.warmup_excluded,
+            success_pct: pct(self.ok),
+            error_rate_pct: pct(failed),
+            first_ts: self.first_ts.as_deref().and_then(parse_ts),
+            last_ts: self.last_ts.as_deref().and_then(parse_ts),
+            providers: self.providers.clone(),
+            models: self.models.clone(),
+            latency_ms: dist(Field::Latency),
+            service_ms: dist(Field::Service),
+            ttft_ms: dist(Field::Ttft),
+            ttft_any_ms: dist(Field::TtftAny),
+            tpot_ms: dist(Field::Tpot),
+            itl_ms: dist(Field::Itl),
+            output_tokens_per_s: dist(Field::TokensPerS),
+            tokens: self.tokens.clone(),
+            cost_usd_total: self.cost_total,
+            cost_usd_per_request: if self.costed == 0 { 0.0 } else { self.cost_total / self.costed as f64 },
+            costed_requests: self.costed,
+            errors,
+            top_failures: patterns,
+            slo,
+            histograms,
+        }
+    }
+
+    /// GroupAcc::from_stats rebuilds an accumulator from a stats record made
+    /// with `--histograms`, for merging.
+    pub fn from_stats(s: &Stats) -> Result<GroupAcc, String> {
+        let hists_in =
+            s.histograms.as_ref().ok_or("stats record has no histograms (make it with latency-stats --histograms)")?;
+        let mut acc = GroupAcc::default();
+        for (name, text) in hists_in {
+            let Some(field) = Field::ALL.iter().find(|f| f.record_name() == name) else {
+                return Err(format!("unknown histogram `{name}`"));
+            };
+            acc.hists[field_index(*field)] = Some(decode(text).map_err(|e| format!("histogram `{name}`: {e}"))?);
+        }
+        acc.requests = s.requests;
+        acc.ok = s.ok;
+        if s.ok > s.requests {
+            return Err(format!("ok ({}) exceeds requests ({})", s.ok, s.requests));
+        }
+        acc.warmup_excluded = s.warmup_excluded;
+        acc.tokens = s.tokens.clone();
+        acc.cost_total = s.cost_usd_total;
+        acc.costed = s.costed_requests;
+        for e in &s.errors {
+            *acc.errors.entry(e.class.clone()).or_insert(0) += e.count;
+        }
+        for p in &s.top_failures {
+            acc.count_pattern(p.pattern.clone(), &p.class, p.count);
+        }
+        acc.first_ts = s.first_ts.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+        acc.last_ts = s.last_ts.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+        acc.providers = s.providers.clone();
+        acc.models = s.models.clone();
+        Ok(acc)
+    }
+}
+
+fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+fn to_int(v: f64) -> u64 {
+    // Negative values are rejected by the parser; clamp defensively.
+    (v.max(0.0) * SCALE).round() as u64
+}
+
+fn record(slot: &mut Option<Histogram<u64>>, v: f64) {
+    let _ = slot.get_or_insert_with(new_hist).record(to_int(v));
+}
+
+/// reported is the value shown for a histogram bucket: the middle of the
+/// bucket, so the error is at most half a bucket (0.05 %) either way, where
+/// HDR's default (the bucket's top) always errs upward.
+fn reported(h: &Histogram<u64>, v: u64) -> f64 {
+    h.median_equivalent(v) as f64 / SCALE
+}
+
+fn quantile(h: &Histogram<u64>, q: f64) -> f64 {
+    reported(h, h.value_at_quantile(q))
+}
+
+fn distribution(h: &Histogram<u64>) -> Distribution {
+    let q = |x: f64| quantile(h, x);
+    Distribution {
+        count: h.len(),
+        min: reported(h, h.min()),
+        mean: h.mean() / SCALE,
+        stddev: h.stdev() / SCALE,
+        p50: q(0.50),
+        p90: q(0.90),
+        p95: q(0.95),
+        p99: q(0.99),
+        p999: q(0.999),
+        max: reported(h, h.max()),
+    }
+}
+
+/// encode serialises a histogram as V2 + DEFLATE, base64.
+pub fn encode(h: &Histogram<u64>) -> String {
+    let mut buf = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = V2DeflateSerializer::new().serialize(h, &mut buf);
+    BASE64.encode(buf)
+}
+
+/// decode parses what [`encode`] made.
+pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
+    let bytes = BASE64.decode(text.as_bytes()).map_err(|e| format!("not base64: {e}"))?;
+    let mut h: Histogram<u64> = Deserializer::new()
+        .deserialize(&mut std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not an HDR histogram: {e:?}"))?;
+    h.auto(true);
+    Ok(h)
+}

@@ -1,0 +1,124 @@
+//! Command-line arguments, checked into [`Options`] before any work starts.
+
+use clap::{Parser, ValueEnum};
+use navikit::Error;
+use navikit::threshold::{Metric, Threshold};
+
+const AFTER_HELP: &str = "\
+Input: probe records (NDJSON) from FILEs, or standard input when FILE is `-` or absent.
+Output: one stats record per group on stdout (or a table, CSV, or Prometheus text).
+
+Thresholds (k6 syntax, repeatable): p95<5s  p99<=10000ms  ttft.p95<800ms  success>99%
+  error_rate<1%  cost_per_request<0.02  tokens_per_s>20  itl.p99<50ms  tpot.mean<30ms
+
+Exit status:
+  0  every threshold met
+  1  at least one threshold missed
+  2  usage or input error (bad flag, unreadable file, malformed record: FILE:LINE: why)
+
+Examples:
+  llm-probe run --runs 100 | tee results.ndjson | latency-stats --threshold 'p95<5s' --format table
+  latency-stats --by scenario,model results/*.ndjson | jq '.latency_ms.p95'
+  latency-stats --histograms shard-*.ndjson > part.ndjson; cat part*.ndjson | latency-stats --merge
+  latency-stats --format prometheus results.ndjson > /var/lib/node_exporter/navi_probe.prom";
+
+/// Format is the output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One stats record per group (NDJSON).
+    Ndjson,
+    /// An aligned table for people.
+    Table,
+    /// CSV, one row per group.
+    Csv,
+    /// Prometheus text exposition (node_exporter textfile collector).
+    Prometheus,
+}
+
+/// Args are the raw command-line arguments.
+#[derive(Debug, Parser)]
+#[command(name = "latency-stats", version, about = "Summarise llm-probe records: latency percentiles, TTFT, tokens, cost, errors, SLOs", after_help = AFTER_HELP)]
+pub struct Args {
+    /// Input files of probe records (`-` = stdin; default stdin).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Group by these record fields, comma-separated (e.g. scenario,model).
+    #[arg(long, value_delimiter = ',', value_name = "FIELDS")]
+    pub by: Vec<String>,
+    /// Count warm-up records too (excluded by default).
+    #[arg(long)]
+    pub include_warmup: bool,
+    /// A threshold such as `p95<5s`; repeatable. Any missed threshold exits 1.
+    #[arg(long = "threshold", short = 't', value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
+    pub format: Format,
+    /// Embed the HDR histograms (V2 + DEFLATE, base64) so summaries can be merged.
+    #[arg(long)]
+    pub histograms: bool,
+    /// Read stats records (made with --histograms) and merge them per group.
+    #[arg(long)]
+    pub merge: bool,
+    /// How many failure patterns to list per group.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub top_errors: usize,
+    /// Parsing threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+/// Options are the checked arguments.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Input paths (empty = stdin).
+    pub files: Vec<String>,
+    /// Group-by field names.
+    pub by: Vec<String>,
+    /// Count warm-up records.
+    pub include_warmup: bool,
+    /// Parsed thresholds.
+    pub thresholds: Vec<Threshold>,
+    /// Output format.
+    pub format: Format,
+    /// Embed histograms.
+    pub histograms: bool,
+    /// Merge stats records.
+    pub merge: bool,
+    /// Failure patterns per group.
+    pub top_errors: usize,
+    /// Parsing threads.
+    pub jobs: usize,
+}
+
+/// parse reads the process arguments into checked options.
+pub fn parse() -> Result<Options, Error> {
+    check(navikit::cli::parse_args::<Args>()?)
+}
+
+/// check validates raw arguments into options.
+pub fn check(args: Args) -> Result<Options, Error> {
+    let thresholds =
+        args.thresholds.iter().map(|t| Threshold::parse(t).map_err(Error::input)).collect::<Result<Vec<_>, _>>()?;
+    for t in &thresholds {
+        if let Metric::Named(name) = &t.metric {
+            return Err(Error::input(format!(
+                "bad threshold `{}`: unknown metric `{name}` for latency-stats",
+                t.source
+            )));
+        }
+    }
+    let by: Vec<String> = args.by.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    Ok(Options {
+        files: args.files,
+        by,
+        include_warmup: args.include_warmup,
+        thresholds,
+        format: args.format,
+        histograms: args.histograms,
+        merge: args.merge,
+        top_errors: args.top_errors,
+        jobs,
+    })
+}
