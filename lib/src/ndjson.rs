@@ -207,7 +207,7 @@ mod tests {
         let mut stats = Stats { ts, requests: 2, ok: 1, failed: 1, success_pct: 50.0, ..Stats::default() };
         stats.group.insert("scenario".into(), "x".into());
         stats.latency_ms = Some(Distribution { count: 1, p50: 1.0, ..Distribution::default() });
-        vec![Record::Probe(probe), Record::Check(check), Record::Stats(Box::new(stats))]
+        vec![Record::Probe(Box::new(probe)), Record::Check(check), Record::Stats(Box::new(stats))]
     }
 
     #[test]

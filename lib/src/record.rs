@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Record {
     /// One request made by llm-probe.
-    Probe(Probe),
+    Probe(Box<Probe>),
     /// One verdict of a checking tool.
     Check(Check),
     /// One summary from latency-stats.

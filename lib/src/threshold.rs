@@ -106,7 +106,7 @@ impl Stat {
 
     fn name(self) -> String {
         match self {
-            Stat::Percentile(q) if q == 99.9 => "p999".to_string(),
+            Stat::Percentile(99.9) => "p999".to_string(),
             Stat::Percentile(q) => format!("p{q}"),
             Stat::Min => "min".into(),
             Stat::Max => "max".into(),

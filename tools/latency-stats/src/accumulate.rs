@@ -192,15 +192,15 @@ impl GroupAcc {
         for (pattern, (class, n)) in other.patterns {
             self.count_pattern(pattern, &class, n);
         }
-        if let Some(ts) = other.first_ts {
-            if self.first_ts.as_deref().is_none_or(|f| ts.as_str() < f) {
-                self.first_ts = Some(ts);
-            }
+        if let Some(ts) = other.first_ts
+            && self.first_ts.as_deref().is_none_or(|f| ts.as_str() < f)
+        {
+            self.first_ts = Some(ts);
         }
-        if let Some(ts) = other.last_ts {
-            if self.last_ts.as_deref().is_none_or(|l| ts.as_str() > l) {
-                self.last_ts = Some(ts);
-            }
+        if let Some(ts) = other.last_ts
+            && self.last_ts.as_deref().is_none_or(|l| ts.as_str() > l)
+        {
+            self.last_ts = Some(ts);
         }
         for p in &other.providers {
             push_label(&mut self.providers, p);

@@ -211,10 +211,7 @@ fn worker(rx: &Mutex<mpsc::Receiver<Chunk>>, stop: &AtomicBool, opts: &Options) 
             },
             Err(_) => break,
         };
-        let mut line_no = chunk.first_line;
-        for line in chunk.bytes.split(|&b| b == b'\n') {
-            let this = line_no;
-            line_no += 1;
+        for (this, line) in (chunk.first_line..).zip(chunk.bytes.split(|&b| b == b'\n')) {
             let line = navikit::ndjson::trim_line(line);
             if line.is_empty() {
                 continue;

@@ -20,6 +20,8 @@ use navikit::threshold::Field;
 pub const MAX_GROUP_FIELDS: usize = 8;
 
 /// Parsed is one line's contribution.
+// Boxing the large variant would allocate once per record on the hot path.
+#[allow(clippy::large_enum_variant)]
 pub enum Parsed<'a> {
     /// A probe record, with its group-key values in `--by` order.
     Probe(ProbeView<'a>, [Option<Cow<'a, str>>; MAX_GROUP_FIELDS]),
