@@ -14,6 +14,7 @@ pub mod ndjson;
 pub mod pattern;
 pub mod record;
 pub mod redact;
+pub mod rng;
 pub mod schema;
 pub mod threshold;
 

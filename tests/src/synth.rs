@@ -2,37 +2,7 @@
 //! a seed, shaped like llm-probe's output (10 scenarios, a few failures with
 //! varied messages, 16–48 inter-chunk gaps per streamed answer).
 
-/// Rng is a small deterministic generator (SplitMix64); tests need
-/// reproducible data, not cryptographic quality.
-pub struct Rng(u64);
-
-impl Rng {
-    /// Rng::new seeds the generator.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// Rng::next_u64 returns the next value.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Rng::unit returns a float in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Rng::lognormal draws around `median` with spread `sigma`.
-    pub fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
-        let (u1, u2) = (self.unit().max(1e-12), self.unit());
-        let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-        median * (sigma * z).exp()
-    }
-}
+pub use navikit::rng::Rng;
 
 const SCENARIOS: [&str; 10] = [
     "hello-world",

@@ -1,0 +1,7 @@
+//! llm-sim: the embedded default target (see `llm-sim --help`).
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    navikit::exit::finish("llm-sim", llm_sim::cli::parse().and_then(|o| llm_sim::run(o)))
+}

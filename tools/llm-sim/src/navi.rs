@@ -1,0 +1,221 @@
+//! The NAVI-shaped service: `GET /health`, `POST /api/navi/chat` (answered
+//! through the simulated LLM) and `GET /metrics`. With `--record-to-db`,
+//! each chat writes an `llm_metrics` row, a `telemetry_events` row and an
+//! `audit_logs` row whose payload is a Fernet token made with
+//! `AUDIT_ENCRYPTION_KEY` (plain JSON without a key, as a misconfigured
+//! service would), so the database checks have real evidence to find.
+
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use navikit::Error;
+use serde_json::{Value, json};
+
+use crate::SharedState;
+use crate::api::{self, Api};
+use crate::faults::Fault;
+use crate::plan::{self, Request};
+use crate::stream::body_from;
+
+/// NAVI_MODEL is the model the simulated NAVI backend calls.
+pub const NAVI_MODEL: &str = "claude-sonnet-4";
+
+/// health handles `GET /health`.
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// metrics handles `GET /metrics`.
+pub async fn metrics(State(state): State<SharedState>) -> Response {
+    ([("content-type", "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()).into_response()
+}
+
+fn unprocessable(field: &str, kind: &str, msg: &str) -> Response {
+    let body = json!({"detail": [{"type": kind, "loc": ["body", field], "msg": msg, "input": null}]});
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+/// chat handles `POST /api/navi/chat` with `{"message", "workspace_path"}`.
+pub async fn chat(State(state): State<SharedState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let v = match api::read_json(&state, body, Api::Navi).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let mut fields = Vec::new();
+    for name in ["message", "workspace_path"] {
+        match v.get(name) {
+            Some(Value::String(s)) => fields.push(s.clone()),
+            Some(_) => return unprocessable(name, "string_type", "Input should be a valid string"),
+            None => return unprocessable(name, "missing", "Field required"),
+        }
+    }
+    let (message, workspace) = (fields.remove(0), fields.remove(0));
+    let mut rng = state.next_rng();
+    let rid = api::request_id(Api::Navi, &mut rng);
+    let fault = api::choose_fault(&state, &headers, &mut rng);
+    if let Some(mut e) = api::status_fault(&state, Api::Navi, fault, &rid) {
+        state.metrics.llm_call("anthropic", NAVI_MODEL, false);
+        e.status = StatusCode::BAD_GATEWAY;
+        e.message = format!("LLM provider error: {}", e.message);
+        return e.into_response();
+    }
+    let req = Request {
+        model: NAVI_MODEL.into(),
+        prompt: message.clone(),
+        last_user: message,
+        max_tokens: 1024,
+        thinking_budget: None,
+    };
+    let mut plan = plan::make_plan(&req, &mut rng, state.opts.speed);
+    if fault == Some(Fault::SlowFirstToken) {
+        plan.ttft += state.opts.slow_first_token;
+    }
+    state.metrics.llm_call("anthropic", NAVI_MODEL, true);
+    let answer = json!({
+        "response": plan.text(),
+        "model": NAVI_MODEL,
+        "provider": "anthropic",
+        "workspace_path": workspace,
+        "request_id": rid,
+        "usage": {"input_tokens": plan.input_tokens, "output_tokens": plan.output_tokens()}
+    });
+    if let Some(rec) = &state.recorder {
+        let latency_ms = (started.elapsed() + plan.total_delay()).as_secs_f64() * 1000.0;
+        rec.record(ChatRow {
+            request_id: rid.clone(),
+            model: NAVI_MODEL.into(),
+            input_tokens: plan.input_tokens as i64,
+            output_tokens: plan.output_tokens() as i64,
+            latency_ms,
+            workspace,
+        });
+    }
+    let text = answer.to_string();
+    let (head, tail) = text.split_at(text.len() / 2);
+    let pieces =
+        vec![(plan.total_delay(), Bytes::from(head.to_string())), (Duration::ZERO, Bytes::from(tail.to_string()))];
+    let mut resp = (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        body_from(pieces, fault, Bytes::from_static(b"{\"respon")),
+    )
+        .into_response();
+    api::set_request_id(resp.headers_mut(), Api::Navi, &rid);
+    resp
+}
+
+/// ChatRow is what one NAVI chat leaves in the database.
+#[derive(Debug, Clone)]
+pub struct ChatRow {
+    /// The service's request id.
+    pub request_id: String,
+    /// Model called.
+    pub model: String,
+    /// Prompt tokens.
+    pub input_tokens: i64,
+    /// Completion tokens.
+    pub output_tokens: i64,
+    /// Latency in milliseconds.
+    pub latency_ms: f64,
+    /// Workspace path of the request.
+    pub workspace: String,
+}
+
+/// Recorder writes chat rows in the background over one connection.
+pub struct Recorder {
+    tx: tokio::sync::mpsc::Sender<ChatRow>,
+}
+
+/// stand_in_url turns a SQLAlchemy or libpq URL into one tokio-postgres
+/// accepts: the driver suffix and TLS parameters go (the stand-in service
+/// writes over a plain connection; pg-check is the tool that checks TLS).
+pub fn stand_in_url(url: &str) -> String {
+    let url = match url.split_once("://") {
+        Some((scheme, rest)) if scheme.starts_with("postgresql+") || scheme.starts_with("postgres+") => {
+            format!("postgresql://{rest}")
+        }
+        _ => url.to_string(),
+    };
+    let Some((base, query)) = url.split_once('?') else { return url };
+    let kept: Vec<&str> = query.split('&').filter(|kv| !kv.starts_with("ssl")).collect();
+    if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) }
+}
+
+impl Recorder {
+    /// Recorder::connect opens the connection and starts the writer task.
+    pub async fn connect(url: &str, audit_key: Option<&str>) -> Result<Recorder, Error> {
+        let shown = navikit::redact::redact_url(url).into_owned();
+        let (client, conn) = tokio_postgres::connect(&stand_in_url(url), tokio_postgres::NoTls)
+            .await
+            .map_err(|e| Error::input(format!("cannot connect to {shown}: {e}")))?;
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                eprintln!("llm-sim: database connection ended: {e}");
+            }
+        });
+        let fernet = audit_key.and_then(|k| fernet::Fernet::new(k.trim()));
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<ChatRow>(1024);
+        tokio::spawn(async move {
+            while let Some(row) = rx.recv().await {
+                if let Err(e) = write_row(&client, fernet.as_ref(), &row).await {
+                    eprintln!("llm-sim: recording chat {} failed: {e}", row.request_id);
+                }
+            }
+        });
+        Ok(Recorder { tx })
+    }
+
+    /// Recorder::record queues a row; when the queue is full the row is
+    /// dropped with a warning rather than slowing the service.
+    pub fn record(&self, row: ChatRow) {
+        if self.tx.try_send(row).is_err() {
+            eprintln!("llm-sim: database writer is behind; a chat row was dropped");
+        }
+    }
+}
+
+async fn write_row(
+    client: &tokio_postgres::Client,
+    fernet: Option<&fernet::Fernet>,
+    row: &ChatRow,
+) -> Result<(), tokio_postgres::Error> {
+    let cost = row.input_tokens as f64 * 3.0e-6 + row.output_tokens as f64 * 15.0e-6;
+    client
+        .execute(
+            "INSERT INTO llm_metrics (request_id, provider, model, input_tokens, output_tokens, latency_ms, cost_usd, status) \
+             VALUES ($1, 'anthropic', $2, $3, $4, $5, $6, 'success')",
+            &[&row.request_id, &row.model, &row.input_tokens, &row.output_tokens, &row.latency_ms, &cost],
+        )
+        .await?;
+    let payload = json!({"request_id": row.request_id, "model": row.model, "output_tokens": row.output_tokens});
+    client.execute("INSERT INTO telemetry_events (event_type, payload) VALUES ('navi.chat', $1)", &[&payload]).await?;
+    let audit =
+        json!({"action": "navi.chat", "request_id": row.request_id, "workspace_path": row.workspace}).to_string();
+    let stored = match fernet {
+        Some(f) => f.encrypt(audit.as_bytes()),
+        None => audit,
+    };
+    client
+        .execute("INSERT INTO audit_logs (actor, action, payload) VALUES ('navi', 'navi.chat', $1)", &[&stored])
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stand_in_url;
+
+    #[test]
+    fn sqlalchemy_urls_become_plain_postgres_urls() {
+        assert_eq!(stand_in_url("postgresql+psycopg2://u:p@h:5432/db?sslmode=require"), "postgresql://u:p@h:5432/db");
+        assert_eq!(
+            stand_in_url("postgres://u@h/db?sslmode=verify-full&sslrootcert=/x&connect_timeout=5"),
+            "postgres://u@h/db?connect_timeout=5"
+        );
+    }
+}

@@ -1,0 +1,319 @@
+//! What one simulated answer will be and when each piece goes out: model
+//! profiles, the answer text, token counts consistent with that text, and
+//! the timing, all drawn from a per-request seeded generator so a run under
+//! `--seed` is reproducible.
+
+use std::time::Duration;
+
+use navikit::rng::Rng;
+
+/// Profile is the timing and length behaviour of one model family.
+#[derive(Debug, Clone, Copy)]
+pub struct Profile {
+    /// Median time to first token in milliseconds.
+    pub ttft_ms: f64,
+    /// Log-spread of the time to first token.
+    pub ttft_sigma: f64,
+    /// Output tokens per second once streaming.
+    pub tokens_per_s: f64,
+    /// Median answer length in tokens.
+    pub out_tokens: f64,
+    /// Reasons before answering by default (o-series, R1-style models).
+    pub reasoning: bool,
+}
+
+/// MODELS lists the models `/v1/models` reports, with their profiles.
+pub const MODELS: &[(&str, Profile)] = &[
+    (
+        "claude-sonnet-4",
+        Profile { ttft_ms: 650.0, ttft_sigma: 0.30, tokens_per_s: 60.0, out_tokens: 180.0, reasoning: false },
+    ),
+    (
+        "claude-opus-4",
+        Profile { ttft_ms: 1100.0, ttft_sigma: 0.35, tokens_per_s: 35.0, out_tokens: 220.0, reasoning: false },
+    ),
+    (
+        "claude-haiku-4",
+        Profile { ttft_ms: 350.0, ttft_sigma: 0.25, tokens_per_s: 120.0, out_tokens: 150.0, reasoning: false },
+    ),
+    ("gpt-4o", Profile { ttft_ms: 450.0, ttft_sigma: 0.30, tokens_per_s: 80.0, out_tokens: 170.0, reasoning: false }),
+    (
+        "gpt-4o-mini",
+        Profile { ttft_ms: 300.0, ttft_sigma: 0.25, tokens_per_s: 110.0, out_tokens: 150.0, reasoning: false },
+    ),
+    ("o3-mini", Profile { ttft_ms: 500.0, ttft_sigma: 0.30, tokens_per_s: 90.0, out_tokens: 160.0, reasoning: true }),
+    (
+        "deepseek-r1",
+        Profile { ttft_ms: 550.0, ttft_sigma: 0.30, tokens_per_s: 50.0, out_tokens: 160.0, reasoning: true },
+    ),
+];
+
+const DEFAULT_PROFILE: Profile =
+    Profile { ttft_ms: 500.0, ttft_sigma: 0.30, tokens_per_s: 70.0, out_tokens: 170.0, reasoning: false };
+
+/// profile_for finds a model's profile by longest matching name prefix
+/// (`claude-sonnet-4-20250514` → `claude-sonnet-4`), else a default.
+pub fn profile_for(model: &str) -> Profile {
+    let m = model.rsplit('/').next().unwrap_or(model);
+    MODELS
+        .iter()
+        .filter(|(name, _)| m.starts_with(name))
+        .max_by_key(|(name, _)| name.len())
+        .map_or(DEFAULT_PROFILE, |(_, p)| *p)
+}
+
+/// Request is what the API layer extracted from a request body.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Model asked for.
+    pub model: String,
+    /// All prompt text (system and messages), for counting input tokens.
+    pub prompt: String,
+    /// The last user message, which decides the answer.
+    pub last_user: String,
+    /// Upper bound on output tokens.
+    pub max_tokens: u64,
+    /// Reasoning requested (Anthropic `thinking`, OpenAI `reasoning_effort`),
+    /// with a token budget.
+    pub thinking_budget: Option<u64>,
+}
+
+/// Plan is one answer ready to be sent.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Delay before the first generated token (thinking or answer).
+    pub ttft: Duration,
+    /// Reasoning chunks, sent before the answer.
+    pub thinking: Vec<String>,
+    /// Answer chunks; joined they are the whole answer.
+    pub answer: Vec<String>,
+    /// Delay before each chunk after the first, thinking then answer.
+    pub gaps: Vec<Duration>,
+    /// Prompt tokens.
+    pub input_tokens: u64,
+    /// Answer tokens.
+    pub answer_tokens: u64,
+    /// Reasoning tokens.
+    pub thinking_tokens: u64,
+    /// Stopped at max_tokens rather than naturally.
+    pub truncated: bool,
+}
+
+impl Plan {
+    /// Plan::text is the whole answer.
+    pub fn text(&self) -> String {
+        self.answer.concat()
+    }
+
+    /// Plan::thinking_text is the whole reasoning.
+    pub fn thinking_text(&self) -> String {
+        self.thinking.concat()
+    }
+
+    /// Plan::output_tokens counts answer and reasoning tokens (as billed).
+    pub fn output_tokens(&self) -> u64 {
+        self.answer_tokens + self.thinking_tokens
+    }
+
+    /// Plan::total_delay is the time until the last chunk.
+    pub fn total_delay(&self) -> Duration {
+        self.ttft + self.gaps.iter().sum::<Duration>()
+    }
+}
+
+/// count_tokens estimates tokens the way most tokenizers average on English
+/// and code: about four characters a token, at least one.
+pub fn count_tokens(text: &str) -> u64 {
+    (text.chars().count() as u64).div_ceil(4).max(1)
+}
+
+fn snippet(prompt: &str) -> &'static str {
+    let p = prompt.to_ascii_lowercase();
+    let table: &[(&[&str], &str)] = &[
+        (
+            &["hello world", "hello-world"],
+            "Here is a simple script:\n```python\nprint(\"Hello, World!\")\n```\nSave it as hello.py and run `python hello.py`.",
+        ),
+        (
+            &["sql"],
+            "```sql\nSELECT u.id, u.name, COUNT(o.id) AS orders\nFROM users u LEFT JOIN orders o ON o.user_id = u.id\nGROUP BY u.id, u.name ORDER BY orders DESC;\n```",
+        ),
+        (&["shell", "bash", "one-liner"], "```bash\nfind . -name '*.log' -mtime +7 -print -delete\n```"),
+        (
+            &["docstring"],
+            "```python\ndef add(a, b):\n    \"\"\"Return the sum of a and b.\"\"\"\n    return a + b\n```",
+        ),
+        (
+            &["unit test", "tests for", "pytest"],
+            "```python\nimport pytest\n\ndef test_add():\n    assert add(2, 3) == 5\n```",
+        ),
+        (&["refactor"], "```python\ndef total(prices):\n    return sum(p for p in prices if p > 0)\n```"),
+        (
+            &["bug", "fix"],
+            "The bug is an off-by-one error in the loop bound. Fix:\n```python\nfor i in range(len(items)):\n    process(items[i])\n```",
+        ),
+        (
+            &["review"],
+            "Review:\n1. The names are clear.\n2. Handle the error when the file is missing.\n3. Add a test for the empty input.",
+        ),
+        (
+            &["plan", "multi-file"],
+            "Plan:\n1. Add models.py with the new table.\n2. Update api.py to expose the endpoint.\n3. Write tests in test_api.py.",
+        ),
+        (
+            &["explain"],
+            "This function reads the file line by line, counts the words in each line and returns the total.",
+        ),
+    ];
+    table.iter().find(|(keys, _)| keys.iter().any(|k| p.contains(k))).map_or("Sure, here is the answer.", |(_, s)| s)
+}
+
+const FILLER: &[&str] = &[
+    "The",
+    "approach",
+    "keeps",
+    "the",
+    "code",
+    "simple",
+    "and",
+    "readable,",
+    "so",
+    "it",
+    "is",
+    "easy",
+    "to",
+    "test",
+    "and",
+    "maintain.",
+    "Each",
+    "step",
+    "is",
+    "small",
+    "and",
+    "can",
+    "be",
+    "checked",
+    "on",
+    "its",
+    "own.",
+];
+
+const THOUGHTS: &[&str] =
+    &["Let", "me", "think", "about", "what", "the", "user", "needs", "and", "check", "the", "edge", "cases", "first."];
+
+/// words splits text into tokens that keep their leading whitespace, so
+/// joining them gives the text back.
+fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars() {
+        if c.is_whitespace() && !cur.trim().is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(c);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// chunk groups tokens into deltas of one to three tokens, as streaming APIs do.
+fn chunk(tokens: Vec<String>, rng: &mut Rng) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut it = tokens.into_iter().peekable();
+    while it.peek().is_some() {
+        let n = 1 + rng.below(3) as usize;
+        out.push(it.by_ref().take(n).collect::<String>());
+    }
+    out
+}
+
+/// make_plan draws one answer for a request.
+pub fn make_plan(req: &Request, rng: &mut Rng, speed: f64) -> Plan {
+    let profile = profile_for(&req.model);
+    let scale =
+        |ms: f64| if speed == 0.0 { Duration::ZERO } else { Duration::from_secs_f64((ms / speed).max(0.0) / 1000.0) };
+    let max_tokens = req.max_tokens.max(1);
+    let mut tokens = words(snippet(&req.last_user));
+    let wanted = rng.lognormal(profile.out_tokens, 0.35).round().max(tokens.len() as f64) as usize;
+    let mut k = 0;
+    while tokens.len() < wanted {
+        let w = FILLER[k % FILLER.len()];
+        tokens.push(if k == 0 { format!("\n\n{w}") } else { format!(" {w}") });
+        k += 1;
+    }
+    let truncated = tokens.len() as u64 > max_tokens;
+    tokens.truncate(max_tokens as usize);
+    let answer_tokens = tokens.len() as u64;
+
+    let thinking_budget = req.thinking_budget.or(profile.reasoning.then_some(1024));
+    let thinking_words: Vec<String> = match thinking_budget {
+        Some(budget) => {
+            let n = (rng.lognormal(60.0, 0.3).round() as u64).clamp(1, budget.max(1)) as usize;
+            (0..n).map(|i| format!("{}{}", if i == 0 { "" } else { " " }, THOUGHTS[i % THOUGHTS.len()])).collect()
+        }
+        None => Vec::new(),
+    };
+    let thinking_tokens = thinking_words.len() as u64;
+    let thinking = chunk(thinking_words, rng);
+    let answer = chunk(tokens, rng);
+    let per_token_ms = 1000.0 / profile.tokens_per_s;
+    let sizes: Vec<usize> = thinking.iter().chain(&answer).map(|c| words(c).len().max(1)).collect();
+    let gaps = sizes.iter().skip(1).map(|&n| scale(n as f64 * per_token_ms * rng.lognormal(1.0, 0.25))).collect();
+    Plan {
+        ttft: scale(rng.lognormal(profile.ttft_ms, profile.ttft_sigma)),
+        thinking,
+        answer,
+        gaps,
+        input_tokens: count_tokens(&req.prompt),
+        answer_tokens,
+        thinking_tokens,
+        truncated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(prompt: &str, max: u64) -> Request {
+        Request {
+            model: "claude-sonnet-4".into(),
+            prompt: prompt.into(),
+            last_user: prompt.into(),
+            max_tokens: max,
+            thinking_budget: None,
+        }
+    }
+
+    #[test]
+    fn plans_are_deterministic_and_consistent() {
+        let a = make_plan(&req("Create a simple hello world Python script", 1024), &mut Rng::new(3), 1.0);
+        let b = make_plan(&req("Create a simple hello world Python script", 1024), &mut Rng::new(3), 1.0);
+        assert_eq!(a.text(), b.text());
+        assert_eq!(a.ttft, b.ttft);
+        assert!(a.text().contains("print(\"Hello, World!\")"));
+        assert_eq!(a.gaps.len(), a.answer.len() - 1);
+        assert_eq!(words(&a.text()).len() as u64, a.answer_tokens);
+        assert_eq!(a.input_tokens, count_tokens("Create a simple hello world Python script"));
+    }
+
+    #[test]
+    fn max_tokens_truncates_and_speed_zero_removes_delays() {
+        let p = make_plan(&req("explain this", 5), &mut Rng::new(1), 0.0);
+        assert_eq!(p.answer_tokens, 5);
+        assert!(p.truncated);
+        assert_eq!(p.total_delay(), Duration::ZERO);
+    }
+
+    #[test]
+    fn reasoning_models_think_first() {
+        let mut r = req("sql query", 500);
+        r.model = "o3-mini".into();
+        let p = make_plan(&r, &mut Rng::new(1), 1.0);
+        assert!(p.thinking_tokens > 0);
+        assert_eq!(p.gaps.len(), p.thinking.len() + p.answer.len() - 1);
+        assert_eq!(profile_for("claude-sonnet-4-20250514").tokens_per_s, 60.0);
+    }
+}
