@@ -1,9 +1,25 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine with only Rust:
 # nothing is assumed installed by hand. Idempotent and quick when all is there.
+# Writes target/test-env.sh with the variables the tests read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-need_apt ca-certificates
-: > target/test-env.sh 2>/dev/null || { mkdir -p target; : > target/test-env.sh; }
+need_apt ca-certificates curl
+mkdir -p target
+
+# Python venv with the official SDKs (the conformance tests' real clients).
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  need_apt python3 python3-venv python3-pip
+fi
+PY_PKGS="anthropic==2.14.0 openai==3.57.0 prometheus_client==0.26.0"
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import anthropic, openai, prometheus_client' 2>/dev/null; then
+  echo "scripts: creating .venv with $PY_PKGS" >&2
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check $PY_PKGS
+fi
+
+{
+  echo "export NAVI_PYTHON=$PWD/.venv/bin/python"
+} > target/test-env.sh

@@ -177,3 +177,71 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Sim is a running llm-sim on a free loopback port, stopped when dropped.
+pub struct Sim {
+    child: std::process::Child,
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub url: String,
+}
+
+impl Sim {
+    /// Sim::start runs llm-sim with extra arguments on port 0 and waits until it listens.
+    pub fn start(args: &[&str]) -> Sim {
+        Sim::start_with_env(args, &[])
+    }
+
+    /// Sim::start_with_env also sets environment variables.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Sim {
+        use std::io::BufRead;
+        let mut cmd = Command::new(bin_path("llm-sim"));
+        cmd.args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn llm-sim");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let mut url = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap_or_default();
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                url = Some(rest.trim().to_string());
+                break;
+            }
+        }
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let url = url.unwrap_or_else(|| panic!("llm-sim did not start: {:?}", child.try_wait()));
+        Sim { child, url }
+    }
+
+    /// Sim::addr is `host:port` of the server.
+    pub fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// python is the interpreter of the test venv (`NAVI_PYTHON`, set by
+/// scripts/test.sh), where the official SDKs are installed.
+pub fn python() -> String {
+    std::env::var("NAVI_PYTHON").unwrap_or_else(|_| {
+        let venv = workspace_root().join(".venv/bin/python");
+        assert!(
+            venv.exists(),
+            "no Python venv with the SDKs: run scripts/test.sh (or scripts/setup-test-deps.sh) first"
+        );
+        venv.display().to_string()
+    })
+}

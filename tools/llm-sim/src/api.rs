@@ -164,9 +164,17 @@ pub async fn read_json(state: &AppState, body: Body, api: Api) -> Result<Value, 
     Ok(value)
 }
 
-/// choose_fault takes the `x-sim-fault` header when present, else draws from `--faults`.
+/// choose_fault takes the `x-sim-fault` header when present, else draws
+/// from `--faults`. With `x-sim-fault-once: KEY` the header's fault hits only
+/// the first request carrying KEY, so a client's retry can succeed.
 pub fn choose_fault(state: &AppState, headers: &HeaderMap, rng: &mut Rng) -> Option<Fault> {
     let draw = rng.unit();
+    if let Some(key) = headers.get("x-sim-fault-once").and_then(|v| v.to_str().ok()) {
+        let first = state.fault_keys.lock().map(|mut k| k.insert(key.to_string())).unwrap_or(true);
+        if !first {
+            return None;
+        }
+    }
     match headers.get("x-sim-fault").and_then(|v| v.to_str().ok()) {
         Some("none") => None,
         Some(kind) => Fault::parse(kind),

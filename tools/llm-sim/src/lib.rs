@@ -44,6 +44,8 @@ pub struct AppState {
     pub recorder: Option<navi::Recorder>,
     /// Prompt prefixes already in the simulated prompt cache.
     pub cache: std::sync::Mutex<std::collections::HashSet<u64>>,
+    /// `x-sim-fault-once` keys already used.
+    pub fault_keys: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             counter: AtomicU64::new(0),
             recorder: None,
             cache: Default::default(),
+            fault_keys: Default::default(),
         }
     }
 

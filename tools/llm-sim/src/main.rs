@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    navikit::exit::finish("llm-sim", llm_sim::cli::parse().and_then(|o| llm_sim::run(o)))
+    navikit::exit::finish("llm-sim", llm_sim::cli::parse().and_then(llm_sim::run))
 }
