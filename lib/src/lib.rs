@@ -9,6 +9,7 @@
 //! - [`pattern`]: normalises messages into patterns ("timeout after #ms").
 
 pub mod cli;
+pub mod duration;
 pub mod exit;
 pub mod ndjson;
 pub mod pattern;

@@ -1,0 +1,365 @@
+//! Command-line arguments and configuration, resolved into [`RunOptions`]:
+//! flags first, then the environment (as the official SDKs read it), then
+//! the config file, then defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+use navikit::Error;
+
+use crate::config::{self, FileConfig};
+use crate::exchange::Timeouts;
+use crate::prices::Prices;
+use crate::provider::Provider;
+use crate::scenario::{self, Scenario};
+
+const AFTER_HELP: &str = "\
+Exit status: 0 done (failed requests are data in the records; judge them with
+latency-stats thresholds), 1 a preflight check failed, 2 usage or configuration
+error, 130 interrupted (finished records are flushed).
+
+Examples:
+  llm-probe preflight --config tests/e2e/real_llm_config.yaml
+  llm-probe run --config tests/e2e/real_llm_config.yaml --base-url http://127.0.0.1:8787 \\
+    | latency-stats --threshold 'p95<5s'
+  llm-probe run --provider openai --model gpt-4o --runs 200 --concurrency 8 | tee run.ndjson | latency-stats --by scenario --format table
+  llm-probe run --rate 20 --arrival poisson --duration 5m --max-in-flight 256 | latency-stats --histograms > part.ndjson
+  JOB_COMPLETION_INDEX=3 llm-probe run --shard 3/8 --rate 400 --duration 10m | latency-stats --histograms";
+
+/// Cli is the top level.
+#[derive(Debug, Parser)]
+#[command(name = "llm-probe", version, about = "Benchmark LLM APIs: streaming latency, TTFT, tokens, cost, errors, open-loop load", after_help = AFTER_HELP)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Command is a subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send requests and write one probe record per request (NDJSON on stdout).
+    Run(RunArgs),
+    /// Monday's checklist: keys present, config and scenarios valid, target reachable (check records).
+    Preflight(PreflightArgs),
+}
+
+/// Arrival is the open-loop arrival process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Arrival {
+    /// Evenly spaced sends.
+    Constant,
+    /// Exponential gaps (a Poisson process).
+    Poisson,
+}
+
+/// Common are the flags both subcommands take.
+#[derive(Debug, ClapArgs)]
+pub struct Common {
+    /// YAML config (the plan's real_llm_config.yaml and optional keys).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// anthropic | openai | openai-responses | navi (vllm, llama.cpp, litellm, ollama: openai).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Model name as the API expects it.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Base URL (else ANTHROPIC_BASE_URL / OPENAI_BASE_URL / STAGING_URL, the config, the public API).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Environment variable holding the API key (default: the provider's, e.g. ANTHROPIC_API_KEY).
+    #[arg(long, value_name = "NAME")]
+    pub api_key_env: Option<String>,
+    /// Directory of scenario YAML files (default: the ten built in).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// Run only these scenarios (repeatable, comma-separated).
+    #[arg(long = "scenario", value_delimiter = ',', value_name = "NAME")]
+    pub scenario_names: Vec<String>,
+    /// Price table (YAML: model → input/output/cache_write/cache_read USD per Mtok).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// Whole-request timeout (default: timeout_seconds from the config, else 30s).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Connect timeout.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub connect_timeout: String,
+    /// Time allowed to the first answer token (default: the whole-request timeout).
+    #[arg(long, value_name = "DURATION")]
+    pub first_token_timeout: Option<String>,
+    /// Longest silence within a stream.
+    #[arg(long, default_value = "15s", value_name = "DURATION")]
+    pub stall_timeout: String,
+}
+
+/// RunArgs are `run`'s flags.
+#[derive(Debug, ClapArgs)]
+pub struct RunArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: Common,
+    /// Requests to make (conversations, for multi-turn scenarios); default test_runs, else 100.
+    #[arg(long)]
+    pub runs: Option<u64>,
+    /// Run for this long instead of a count.
+    #[arg(long, value_name = "DURATION", conflicts_with = "runs")]
+    pub duration: Option<String>,
+    /// Warm-up requests first, marked `warmup` (left out by latency-stats).
+    #[arg(long)]
+    pub warmup: Option<u64>,
+    /// Closed loop: requests in flight at once.
+    #[arg(long, short = 'c')]
+    pub concurrency: Option<u64>,
+    /// Open loop: requests started per second (latency counted from the intended send).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Open-loop arrivals.
+    #[arg(long, value_enum, default_value_t = Arrival::Constant)]
+    pub arrival: Arrival,
+    /// Open loop: cap on requests in flight (the rest wait, and their wait counts).
+    #[arg(long, default_value_t = 256)]
+    pub max_in_flight: u64,
+    /// Retries after the first attempt, for 429/529/503 and resets before any byte.
+    #[arg(long)]
+    pub retries: Option<u64>,
+    /// Give up retrying once this much time has passed.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub max_retry_time: String,
+    /// Ask for a JSON answer instead of a stream.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Run shard I of N (this process takes every N-th request, and 1/N of the rate).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Run id in the records (default: time-based).
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// Seed for Poisson arrivals and retry jitter.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// After Ctrl-C, how long in-flight requests may finish.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub grace: String,
+}
+
+/// PreflightArgs are `preflight`'s flags.
+#[derive(Debug, ClapArgs)]
+pub struct PreflightArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: Common,
+    /// Also make one minimal live call.
+    #[arg(long)]
+    pub live: bool,
+    /// Also require these key variables (e.g. OPENAI_API_KEY), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "NAME")]
+    pub require_env: Vec<String>,
+    /// Warnings fail the run too.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Target is the resolved endpoint of a run.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Protocol.
+    pub provider: Provider,
+    /// Model.
+    pub model: String,
+    /// Base URL.
+    pub base_url: String,
+    /// Name of the key variable.
+    pub key_env: String,
+    /// The key, if set (never printed).
+    pub key: Option<String>,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Scenarios to run.
+    pub scenarios: Vec<Scenario>,
+    /// Prices.
+    pub prices: Prices,
+    /// Where the config came from, for messages.
+    pub config_name: Option<String>,
+    /// The file config (for values only run uses).
+    pub file: FileConfig,
+}
+
+/// Load is how a run is driven.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Load {
+    /// Closed loop with this many workers.
+    Closed(u64),
+    /// Open loop at this rate with this arrival process and in-flight cap.
+    Open(f64, Arrival, u64),
+}
+
+/// RunOptions are everything `run` needs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Target.
+    pub target: Target,
+    /// Count of requests, or None with a duration.
+    pub runs: Option<u64>,
+    /// Duration instead of a count.
+    pub duration: Option<Duration>,
+    /// Warm-up requests.
+    pub warmup: u64,
+    /// Closed or open loop.
+    pub load: Load,
+    /// Retries after the first attempt.
+    pub retries: u64,
+    /// Retry time budget.
+    pub max_retry_time: Duration,
+    /// Streamed answers.
+    pub stream: bool,
+    /// Shard index and count.
+    pub shard: (u64, u64),
+    /// Run id.
+    pub run_id: String,
+    /// Seed.
+    pub seed: u64,
+    /// Grace period after Ctrl-C.
+    pub grace: Duration,
+}
+
+/// Parsed is what the command line asked for.
+pub enum Parsed {
+    /// `run`.
+    Run(Box<RunOptions>),
+    /// `preflight` with live, extra keys, strict.
+    Preflight(Box<Target>, bool, Vec<String>, bool),
+}
+
+/// parse reads the process arguments.
+pub fn parse() -> Result<Parsed, Error> {
+    match navikit::cli::parse_args::<Cli>()?.command {
+        Command::Run(a) => Ok(Parsed::Run(Box::new(run_options(a)?))),
+        Command::Preflight(a) => Ok(Parsed::Preflight(Box::new(target(&a.common)?), a.live, a.require_env, a.strict)),
+    }
+}
+
+fn dur(flag: &str, v: &str) -> Result<Duration, Error> {
+    navikit::duration::parse(v).map_err(|e| Error::input(format!("--{flag}: {e}")))
+}
+
+/// target resolves the endpoint from flags, environment and config.
+pub fn target(c: &Common) -> Result<Target, Error> {
+    let file = match &c.config {
+        Some(p) => config::load(p)?,
+        None => FileConfig::default(),
+    };
+    let provider_name = c.provider.clone().or(file.provider.clone()).unwrap_or_else(|| "anthropic".into());
+    let provider = Provider::parse(&provider_name).map_err(Error::input)?;
+    let model = c.model.clone().or(file.model.clone()).unwrap_or_else(|| match provider {
+        Provider::Anthropic | Provider::Navi => "claude-sonnet-4".into(),
+        _ => "gpt-4o".into(),
+    });
+    let base_url = c
+        .base_url
+        .clone()
+        .or_else(|| std::env::var(provider.base_env()).ok().filter(|v| !v.is_empty()))
+        .or(file.base_url.clone())
+        .unwrap_or_else(|| provider.default_base().to_string());
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(Error::input(format!(
+            "base URL `{}` must start with http:// or https://",
+            navikit::redact::redact_url(&base_url)
+        )));
+    }
+    let key_env = c.api_key_env.clone().or(file.api_key_env.clone()).unwrap_or_else(|| provider.key_env().to_string());
+    let key = std::env::var(&key_env).ok().filter(|k| !k.trim().is_empty());
+    let total = match (&c.timeout, file.timeout_seconds) {
+        (Some(t), _) => dur("timeout", t)?,
+        (None, Some(s)) => {
+            Duration::try_from_secs_f64(s).map_err(|_| Error::input("timeout_seconds is out of range"))?
+        }
+        (None, None) => Duration::from_secs(30),
+    };
+    let timeouts = Timeouts {
+        connect: dur("connect-timeout", &c.connect_timeout)?,
+        first_token: c
+            .first_token_timeout
+            .as_deref()
+            .map(|v| dur("first-token-timeout", v))
+            .transpose()?
+            .unwrap_or(total),
+        stall: dur("stall-timeout", &c.stall_timeout)?,
+        total,
+    };
+    let names = if c.scenario_names.is_empty() { file.scenarios.clone() } else { c.scenario_names.clone() };
+    let scenarios = scenario::select(scenario::load(c.scenarios.as_deref())?, &names)?;
+    let prices = match c.prices.clone().or(file.prices.clone().map(PathBuf::from)) {
+        Some(p) => Prices::load(&p)?,
+        None => Prices::built_in(),
+    };
+    Ok(Target {
+        provider,
+        model,
+        base_url,
+        key_env,
+        key,
+        timeouts,
+        scenarios,
+        prices,
+        config_name: c.config.as_ref().map(|p| p.display().to_string()),
+        file,
+    })
+}
+
+/// is_loopback says whether a URL points at this machine (llm-sim needs no key).
+pub fn is_loopback(url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]") || host.starts_with("127.")
+}
+
+fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
+    let target = target(&a.common)?;
+    let f = &target.file;
+    if target.key.is_none() && !is_loopback(&target.base_url) && target.provider != Provider::Navi {
+        return Err(Error::input(format!(
+            "{} is not set: export it, or point --base-url at llm-sim (http://127.0.0.1:8787)",
+            target.key_env
+        )));
+    }
+    let duration = a.duration.as_deref().map(|d| dur("duration", d)).transpose()?;
+    let runs = if duration.is_some() { None } else { Some(a.runs.or(f.runs).unwrap_or(100)) };
+    let rate = a.rate.or(f.rate);
+    let load = match rate {
+        Some(r) if r > 0.0 && r.is_finite() => Load::Open(r, a.arrival, a.max_in_flight.max(1)),
+        Some(r) => return Err(Error::input(format!("--rate must be a positive number, got {r}"))),
+        None => Load::Closed(a.concurrency.or(f.concurrency).unwrap_or(1).max(1)),
+    };
+    let shard = match &a.shard {
+        None => (0, 1),
+        Some(s) => {
+            let (i, n) =
+                s.split_once('/').ok_or_else(|| Error::input(format!("--shard `{s}`: write I/N, e.g. 0/4")))?;
+            let (i, n): (u64, u64) = (
+                i.trim().parse().map_err(|_| Error::input(format!("--shard `{s}`: I is not a number")))?,
+                n.trim().parse().map_err(|_| Error::input(format!("--shard `{s}`: N is not a number")))?,
+            );
+            if n == 0 || i >= n {
+                return Err(Error::input(format!("--shard `{s}`: need 0 <= I < N")));
+            }
+            (i, n)
+        }
+    };
+    let run_id = a.run_id.clone().unwrap_or_else(|| chrono::Utc::now().format("r-%Y%m%d-%H%M%S").to_string());
+    Ok(RunOptions {
+        runs,
+        duration,
+        warmup: a.warmup.or(f.warmup).unwrap_or(0),
+        load,
+        retries: a.retries.or(f.retries).unwrap_or(3),
+        max_retry_time: dur("max-retry-time", &a.max_retry_time)?,
+        stream: !a.no_stream && target.provider.streams(),
+        shard,
+        run_id,
+        seed: a.seed,
+        grace: dur("grace", &a.grace)?,
+        target,
+    })
+}

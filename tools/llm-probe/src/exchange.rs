@@ -1,0 +1,253 @@
+//! One HTTP attempt: send the request, read the streamed or JSON answer,
+//! time every token, and classify what went wrong.
+
+use std::io::{BufReader, Read};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::provider::{self, Provider, Step, Token, Usage};
+use crate::sse::Decoder;
+
+/// Timeouts bound one attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// TCP connect (and TLS).
+    pub connect: Duration,
+    /// To the response headers, and to the first answer token.
+    pub first_token: Duration,
+    /// Longest silence within a streamed body.
+    pub stall: Duration,
+    /// The whole attempt.
+    pub total: Duration,
+}
+
+/// agent builds the HTTP client: statuses come back as responses, Nagle off.
+pub fn agent(t: &Timeouts) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .no_delay(true)
+        .timeout_connect(Some(t.connect))
+        .timeout_recv_response(Some(t.first_token))
+        .timeout_per_read(Some(t.stall))
+        .timeout_global(Some(t.total))
+        .user_agent(concat!("llm-probe/", env!("CARGO_PKG_VERSION")))
+        .max_idle_connections_per_host(4096)
+        .max_idle_connections(4096)
+        .build()
+        .into()
+}
+
+/// Answer is what a successful attempt received, times relative to its send.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    /// The answer text.
+    pub text: String,
+    /// First answer token.
+    pub ttft: Option<Duration>,
+    /// First token of any kind.
+    pub ttft_any: Option<Duration>,
+    /// Gaps between consecutive answer deltas.
+    pub itl: Vec<Duration>,
+    /// Usage as reported.
+    pub usage: Usage,
+    /// Response end.
+    pub end: Duration,
+}
+
+/// Failure is an attempt that did not produce an answer.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// Error class.
+    pub class: &'static str,
+    /// Message (redacted by the caller).
+    pub message: String,
+    /// The server's retry-after.
+    pub retry_after: Option<Duration>,
+    /// Worth retrying (429/529/503, or reset before any byte).
+    pub retryable: bool,
+    /// When it ended, relative to the send.
+    pub end: Duration,
+}
+
+/// Outcome of one attempt, with the status and request id seen.
+pub struct Outcome {
+    /// The answer or why there is none.
+    pub result: Result<Answer, Failure>,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Server request id.
+    pub request_id: Option<String>,
+}
+
+fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
+    let h = resp.headers();
+    if let Some(ms) = h.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok()) {
+        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    }
+    h.get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|s| Duration::from_secs_f64(s.max(0.0)))
+}
+
+fn classify_send(e: &ureq::Error) -> (&'static str, bool) {
+    use ureq::Timeout;
+    match e {
+        ureq::Error::Timeout(Timeout::Connect | Timeout::Resolve) => ("connect_timeout", true),
+        ureq::Error::Timeout(Timeout::RecvResponse | Timeout::PerRead) => ("first_token_timeout", false),
+        ureq::Error::Timeout(_) => ("total_timeout", false),
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => ("connection_refused", false),
+        ureq::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => ("connection_refused", false),
+            std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::UnexpectedEof => ("io", true),
+            std::io::ErrorKind::TimedOut => ("connect_timeout", true),
+            _ => ("io", false),
+        },
+        _ => ("io", false),
+    }
+}
+
+/// classify_read names an error while reading a body.
+fn classify_read(e: &std::io::Error, got_token: bool, since_send: Duration, t: &Timeouts) -> &'static str {
+    let timeout = e.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>()).and_then(|u| match u {
+        ureq::Error::Timeout(kind) => Some(*kind),
+        _ => None,
+    });
+    match timeout {
+        Some(ureq::Timeout::Global) => "total_timeout",
+        Some(_) if !got_token && since_send >= t.first_token => "first_token_timeout",
+        Some(_) => "stream_stall",
+        None if e.kind() == std::io::ErrorKind::TimedOut => "stream_stall",
+        None => "stream_cut",
+    }
+}
+
+/// attempt sends one request and reads the answer.
+pub fn attempt(
+    agent: &ureq::Agent,
+    p: Provider,
+    url: &str,
+    key: Option<&str>,
+    body: &Value,
+    stream: bool,
+    t: &Timeouts,
+) -> Outcome {
+    let sent = Instant::now();
+    let mut req = agent.post(url).header("content-type", "application/json");
+    if p == Provider::Anthropic {
+        req = req.header("anthropic-version", "2023-06-01");
+    }
+    if let Some(k) = key.filter(|k| !k.is_empty()) {
+        let (name, value) = p.auth_header(k);
+        req = req.header(name, &value);
+    }
+    let fail = |status, class, message: String, retryable, retry_after| Failure {
+        status,
+        class,
+        message,
+        retry_after,
+        retryable,
+        end: sent.elapsed(),
+    };
+    let resp = match req.send(body.to_string().as_bytes()) {
+        Ok(r) => r,
+        Err(e) => {
+            let (class, retryable) = classify_send(&e);
+            return Outcome {
+                result: Err(fail(None, class, e.to_string(), retryable, None)),
+                status: None,
+                request_id: None,
+            };
+        }
+    };
+    let status = resp.status().as_u16();
+    let request_id = ["request-id", "x-request-id"]
+        .iter()
+        .find_map(|h| resp.headers().get(*h).and_then(|v| v.to_str().ok()).map(str::to_string));
+    if !(200..300).contains(&status) {
+        let ra = retry_after(&resp);
+        let mut text = String::new();
+        let _ = resp.into_body().into_reader().take(64 * 1024).read_to_string(&mut text);
+        let (class, message) = provider::error_from_body(status, &text);
+        let retryable = matches!(status, 429 | 503 | 529);
+        return Outcome {
+            result: Err(fail(Some(status), class, message, retryable, ra)),
+            status: Some(status),
+            request_id,
+        };
+    }
+    let reader = resp.into_body().into_reader();
+    let result = if stream { read_stream(p, reader, sent, t) } else { read_json(p, reader, sent, t) };
+    let result = result.map_err(|(class, message)| fail(Some(status), class, message, false, None));
+    Outcome { result, status: Some(status), request_id }
+}
+
+fn read_stream(p: Provider, reader: impl Read, sent: Instant, t: &Timeouts) -> Result<Answer, (&'static str, String)> {
+    let mut dec = Decoder::new(BufReader::with_capacity(16 * 1024, reader));
+    let mut a = Answer::default();
+    let mut last_token: Option<Instant> = None;
+    let mut finished = false;
+    loop {
+        let ev = match dec.next_event() {
+            Ok(Some(ev)) => ev,
+            Ok(None) => break,
+            Err(e) => {
+                let class = classify_read(&e, a.ttft.is_some(), sent.elapsed(), t);
+                return Err((class, format!("{class} after {} ms: {e}", sent.elapsed().as_millis())));
+            }
+        };
+        if p == Provider::OpenAi && provider::openai_finished(&ev.data) {
+            finished = true;
+        }
+        match provider::on_event(p, ev.event.as_deref(), &ev.data, &mut a.usage)? {
+            Step::Continue => {}
+            Step::Done => {
+                a.end = sent.elapsed();
+                // A chat stream still carries its usage chunk and [DONE] after the
+                // finish_reason; read to the end so nothing is missed.
+                if p != Provider::OpenAi || ev.data.trim() == "[DONE]" {
+                    return Ok(a);
+                }
+            }
+            Step::Token(tok) => {
+                let now = Instant::now();
+                a.ttft_any.get_or_insert(now - sent);
+                if let Token::Answer(text) = tok {
+                    if text.is_empty() {
+                        continue;
+                    }
+                    if a.ttft.is_none() {
+                        a.ttft = Some(now - sent);
+                    } else if let Some(prev) = last_token {
+                        a.itl.push(now - prev);
+                    }
+                    last_token = Some(now);
+                    a.text.push_str(&text);
+                }
+            }
+        }
+    }
+    if finished {
+        a.end = sent.elapsed();
+        return Ok(a);
+    }
+    Err(("stream_cut", format!("stream ended after {} ms without its final event", sent.elapsed().as_millis())))
+}
+
+fn read_json(p: Provider, reader: impl Read, sent: Instant, t: &Timeouts) -> Result<Answer, (&'static str, String)> {
+    let mut buf = Vec::new();
+    if let Err(e) = reader.take(16 * 1024 * 1024).read_to_end(&mut buf) {
+        let class = classify_read(&e, false, sent.elapsed(), t);
+        return Err((class, format!("{class} after {} ms: {e}", sent.elapsed().as_millis())));
+    }
+    let end = sent.elapsed();
+    let v: Value =
+        serde_json::from_slice(&buf).map_err(|e| ("malformed_stream", format!("response body is not JSON: {e}")))?;
+    let (text, usage) = provider::read_json_answer(p, &v)?;
+    Ok(Answer { text, ttft: None, ttft_any: None, itl: Vec::new(), usage, end })
+}

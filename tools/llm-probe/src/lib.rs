@@ -1,0 +1,27 @@
+//! llm-probe: real LLM benchmark runs. Sends the scenarios to a provider
+//! (Anthropic, OpenAI chat or Responses, any OpenAI-compatible server, or
+//! the NAVI service), streams the answers, and writes one probe record per
+//! request: latency, TTFT (first answer token, never the role chunk), time to
+//! any first token (thinking included), inter-token gaps, TPOT, tokens,
+//! cost, attempts, request id and a classified error. llm-sim is the default
+//! target in tests; its encoder shares no code with the decoder here.
+
+pub mod cli;
+pub mod config;
+pub mod exchange;
+pub mod preflight;
+pub mod prices;
+pub mod provider;
+pub mod runner;
+pub mod scenario;
+pub mod sse;
+
+use navikit::{Error, Outcome};
+
+/// run carries out a parsed command line.
+pub fn run(parsed: cli::Parsed) -> Result<Outcome, Error> {
+    match parsed {
+        cli::Parsed::Run(opts) => runner::run(&opts),
+        cli::Parsed::Preflight(target, live, extra, strict) => preflight::run(&target, live, &extra, strict),
+    }
+}

@@ -1,0 +1,7 @@
+//! llm-probe: benchmark LLM APIs (see `llm-probe --help`).
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    navikit::exit::finish("llm-probe", llm_probe::cli::parse().and_then(llm_probe::run))
+}

@@ -1,0 +1,140 @@
+//! `llm-probe preflight`: Monday's checklist as check records. API keys are
+//! present (their values never printed), config and scenarios are valid, the
+//! target answers on its port, and with `--live` one minimal call succeeds.
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Instant;
+
+use navikit::ndjson::RecordWriter;
+use navikit::record::{Check, CheckStatus, Record};
+use navikit::{Error, Outcome};
+
+use crate::cli::{Target, is_loopback};
+use crate::exchange;
+use crate::provider::{self, Turn};
+
+const TOOL: &str = "llm-probe";
+
+/// checks computes the preflight verdicts.
+pub fn checks(t: &Target, live: bool, extra_keys: &[String]) -> Vec<Check> {
+    let target = navikit::redact::redact_url(&t.base_url).into_owned();
+    let mut out = Vec::new();
+    let config_msg = match &t.config_name {
+        Some(n) => format!("{n}: provider {}, model {}", t.provider.name(), t.model),
+        None => format!("flags: provider {}, model {}", t.provider.name(), t.model),
+    };
+    out.push(Check::new(TOOL, "llm.config.valid", &target, CheckStatus::Pass, config_msg).observed(t.model.clone()));
+    let mut keys = vec![t.key_env.clone()];
+    keys.extend(extra_keys.iter().filter(|k| **k != t.key_env).cloned());
+    for name in keys {
+        let set = std::env::var(&name).ok().is_some_and(|v| !v.trim().is_empty());
+        let (status, msg) = match (set, is_loopback(&t.base_url) && name == t.key_env) {
+            (true, _) => (CheckStatus::Pass, format!("{name} is set")),
+            (false, true) => (
+                CheckStatus::Warn,
+                format!("{name} is not set; the local target needs none, a real provider will answer 401"),
+            ),
+            (false, false) => (CheckStatus::Fail, format!("{name} is not set or empty: export it before the run")),
+        };
+        out.push(Check::new(TOOL, "llm.api_key.present", &name, status, msg).observed(if set { "***" } else { "" }));
+    }
+    let names: Vec<&str> = t.scenarios.iter().map(|s| s.name.as_str()).collect();
+    let status = if t.scenarios.len() >= 10 { CheckStatus::Pass } else { CheckStatus::Warn };
+    out.push(
+        Check::new(
+            TOOL,
+            "llm.scenarios.valid",
+            &target,
+            status,
+            format!("{} scenario(s) valid: {}", names.len(), names.join(", ")),
+        )
+        .observed(names.len() as u64)
+        .expected(">= 10"),
+    );
+    out.push(reachable(t, &target));
+    if live {
+        out.push(live_call(t, &target));
+    }
+    out
+}
+
+fn reachable(t: &Target, target: &str) -> Check {
+    let rest = t.base_url.split("://").nth(1).unwrap_or_default();
+    let authority = rest.split('/').next().unwrap_or_default();
+    let default_port = if t.base_url.starts_with("https") { 443 } else { 80 };
+    let host_port = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        authority.to_string()
+    } else {
+        format!("{authority}:{default_port}")
+    };
+    let started = Instant::now();
+    let addr = host_port.to_socket_addrs().ok().and_then(|mut a| a.next());
+    let result = match addr {
+        Some(a) => TcpStream::connect_timeout(&a, t.timeouts.connect).map_err(|e| e.to_string()),
+        None => Err(format!("cannot resolve {host_port}")),
+    };
+    match result {
+        Ok(_) => {
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            Check::new(
+                TOOL,
+                "llm.target.reachable",
+                target,
+                CheckStatus::Pass,
+                format!("{host_port} accepts connections ({ms:.1} ms)"),
+            )
+            .observed((ms * 10.0).round() / 10.0)
+        }
+        Err(e) => Check::new(TOOL, "llm.target.reachable", target, CheckStatus::Fail, format!("{host_port}: {e}")),
+    }
+}
+
+fn live_call(t: &Target, target: &str) -> Check {
+    let agent = exchange::agent(&t.timeouts);
+    let history = [Turn { role: "user", text: "Reply with the word ok.".into() }];
+    let body = provider::body(t.provider, &t.model, None, &history, 16, t.provider.streams(), "/tmp/test");
+    let out = exchange::attempt(
+        &agent,
+        t.provider,
+        &t.provider.url(&t.base_url),
+        t.key.as_deref(),
+        &body,
+        t.provider.streams(),
+        &t.timeouts,
+    );
+    let secrets: Vec<&str> = t.key.as_deref().into_iter().collect();
+    match out.result {
+        Ok(a) => Check::new(
+            TOOL,
+            "llm.live_call",
+            target,
+            CheckStatus::Pass,
+            format!(
+                "{} answered in {:.0} ms ({} output tokens)",
+                t.model,
+                a.end.as_secs_f64() * 1000.0,
+                a.usage.output.unwrap_or(0)
+            ),
+        )
+        .observed(out.status.unwrap_or(0)),
+        Err(f) => Check::new(
+            TOOL,
+            "llm.live_call",
+            target,
+            CheckStatus::Fail,
+            navikit::redact::redact_with(&format!("{}: {}", f.class, f.message), &secrets),
+        )
+        .observed(out.status.unwrap_or(0)),
+    }
+}
+
+/// run writes the preflight records and says whether anything failed.
+pub fn run(t: &Target, live: bool, extra_keys: &[String], strict: bool) -> Result<Outcome, Error> {
+    let mut w = RecordWriter::stdout();
+    let mut failed = false;
+    for c in checks(t, live, extra_keys) {
+        failed |= c.status.fails(strict);
+        w.write(&Record::Check(c))?;
+    }
+    Ok(Outcome::from_failed(failed))
+}

@@ -1,0 +1,362 @@
+//! `llm-probe run`: closed- or open-loop load, retries, multi-turn
+//! conversations, one probe record per request written the moment it ends.
+//!
+//! Open loop follows wrk2: each request has an intended send time on the
+//! arrival schedule, and its latency counts from that time, so a slow server
+//! cannot hide queueing (coordinated omission); `service_ms` keeps the time
+//! from the actual send. Ctrl-C stops new requests and lets in-flight ones
+//! finish within `--grace`; a second Ctrl-C exits at once. Records are written
+//! under a lock, so an exit never cuts a line in half.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use navikit::ndjson::RecordWriter;
+use navikit::record::{Attempt, Probe, ProbeError, Record};
+use navikit::rng::Rng;
+use navikit::{Error, Outcome};
+
+use crate::cli::{Arrival, Load, RunOptions};
+use crate::exchange::{self, Answer};
+use crate::prices::Tokens;
+use crate::provider::{self, Turn};
+
+/// OUTPUT serialises record writes against the hard exit of a second Ctrl-C.
+static OUTPUT: Mutex<()> = Mutex::new(());
+static SIGNALS: AtomicUsize = AtomicUsize::new(0);
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn stop_requested() -> bool {
+    STOP.load(Ordering::Relaxed)
+}
+
+fn exit_now(code: i32) -> ! {
+    let _guard = OUTPUT.lock();
+    std::process::exit(code)
+}
+
+fn install_signals(grace: Duration) {
+    let _ = ctrlc::set_handler(move || {
+        if SIGNALS.fetch_add(1, Ordering::SeqCst) == 0 {
+            eprintln!(
+                "llm-probe: interrupted: no new requests; letting in-flight ones finish (Ctrl-C again to stop now)"
+            );
+            STOP.store(true, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                std::thread::sleep(grace);
+                eprintln!("llm-probe: grace period over");
+                exit_now(130);
+            });
+        } else {
+            exit_now(130);
+        }
+    });
+}
+
+/// Job is one conversation to run.
+struct Job {
+    index: u64,
+    intended: Option<Instant>,
+}
+
+/// run carries out `llm-probe run`.
+pub fn run(opts: &RunOptions) -> Result<Outcome, Error> {
+    install_signals(opts.grace);
+    let (shard, shards) = opts.shard;
+    let planned = opts.runs.map(|r| opts.warmup + r);
+    // Shard k of n takes global indices k, k+n, k+2n, ...
+    let jobs_here = planned.map(|t| if t > shard { (t - shard).div_ceil(shards) } else { 0 });
+    let deadline = opts.duration.map(|d| Instant::now() + d);
+    let (tx, rx) = mpsc::channel::<Probe>();
+    let progress = jobs_here.filter(|_| std::io::stderr().is_terminal()).map(|n| {
+        let bar = indicatif::ProgressBar::new(n);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} requests  {per_sec}  eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let writer = std::thread::spawn(move || write_records(rx, progress));
+    let agent = exchange::agent(&opts.target.timeouts);
+    let ctx = Ctx { opts, agent, tx };
+    match opts.load {
+        Load::Closed(c) => closed_loop(&ctx, c, jobs_here, deadline),
+        Load::Open(rate, arrival, cap) => open_loop(&ctx, rate / shards as f64, arrival, cap, jobs_here, deadline),
+    }
+    drop(ctx);
+    let written = writer.join().map_err(|_| Error::input("the record writer panicked"))??;
+    eprintln!("llm-probe: {written} record(s) written");
+    if stop_requested() && SIGNALS.load(Ordering::SeqCst) > 0 {
+        return Err(Error::Interrupted);
+    }
+    Ok(Outcome::Pass)
+}
+
+fn write_records(rx: mpsc::Receiver<Probe>, progress: Option<indicatif::ProgressBar>) -> Result<u64, Error> {
+    let mut out = RecordWriter::stdout();
+    let mut n = 0u64;
+    for probe in rx {
+        let res = {
+            let _guard = OUTPUT.lock();
+            out.write(&Record::Probe(Box::new(probe)))
+        };
+        if let Err(e) = res {
+            // stdout closed (`| head`): stop making requests, end quietly.
+            STOP.store(true, Ordering::SeqCst);
+            return Err(Error::Io(e));
+        }
+        n += 1;
+        if let Some(p) = &progress {
+            p.inc(1);
+        }
+    }
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    Ok(n)
+}
+
+struct Ctx<'a> {
+    opts: &'a RunOptions,
+    agent: ureq::Agent,
+    tx: mpsc::Sender<Probe>,
+}
+
+fn closed_loop(ctx: &Ctx<'_>, workers: u64, jobs: Option<u64>, deadline: Option<Instant>) {
+    let next = AtomicU64::new(0);
+    let (shard, shards) = ctx.opts.shard;
+    std::thread::scope(|s| {
+        for w in 0..workers {
+            let next = &next;
+            let tx = ctx.tx.clone();
+            s.spawn(move || {
+                let mut rng = Rng::new(ctx.opts.seed ^ (w + 1).wrapping_mul(0x9E37_79B9));
+                loop {
+                    let j = next.fetch_add(1, Ordering::Relaxed);
+                    if stop_requested() || jobs.is_some_and(|n| j >= n) || deadline.is_some_and(|d| Instant::now() >= d)
+                    {
+                        break;
+                    }
+                    conversation(ctx, &tx, Job { index: shard + j * shards, intended: None }, &mut rng);
+                }
+            });
+        }
+    });
+}
+
+fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<u64>, deadline: Option<Instant>) {
+    let (shard, shards) = ctx.opts.shard;
+    let (job_tx, job_rx) = mpsc::channel::<Job>();
+    let job_rx = Arc::new(Mutex::new(job_rx));
+    std::thread::scope(|s| {
+        for w in 0..cap {
+            let job_rx = Arc::clone(&job_rx);
+            let tx = ctx.tx.clone();
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn_scoped(s, move || {
+                    let mut rng = Rng::new(ctx.opts.seed ^ (w + 1).wrapping_mul(0x9E37_79B9));
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(job) = job else { break };
+                        if stop_requested() {
+                            break;
+                        }
+                        conversation(ctx, &tx, job, &mut rng);
+                    }
+                })
+                .ok();
+        }
+        let mut rng = Rng::new(ctx.opts.seed);
+        let start = Instant::now();
+        let mut offset = 0.0f64;
+        let mut j = 0u64;
+        while !stop_requested() && jobs.is_none_or(|n| j < n) {
+            let intended = start + Duration::from_secs_f64(offset);
+            if deadline.is_some_and(|d| intended >= d) {
+                break;
+            }
+            let now = Instant::now();
+            if intended > now {
+                std::thread::sleep(intended - now);
+            }
+            if job_tx.send(Job { index: shard + j * shards, intended: Some(intended) }).is_err() {
+                break;
+            }
+            j += 1;
+            offset += match arrival {
+                Arrival::Constant => 1.0 / rate,
+                Arrival::Poisson => rng.exponential(1.0 / rate),
+            };
+        }
+        drop(job_tx);
+    });
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+fn conversation(ctx: &Ctx<'_>, tx: &mpsc::Sender<Probe>, job: Job, rng: &mut Rng) {
+    let o = ctx.opts;
+    let scenarios = &o.target.scenarios;
+    let scenario = &scenarios[(job.index % scenarios.len() as u64) as usize];
+    let multi = scenario.turns.len() > 1;
+    let mut history: Vec<Turn> = Vec::new();
+    for (turn, prompt) in scenario.turns.iter().enumerate() {
+        if turn > 0 && stop_requested() {
+            return;
+        }
+        history.push(Turn { role: "user", text: prompt.clone() });
+        let origin = if turn == 0 { job.intended.unwrap_or_else(Instant::now) } else { Instant::now() };
+        let (mut probe, text) = request(ctx, scenario, &history, origin, rng);
+        probe.seq = job.index;
+        probe.warmup = job.index < o.warmup;
+        if multi {
+            probe.conversation_id = Some(format!("{}-{}", o.run_id, job.index));
+            probe.turn = Some(turn as u32);
+        }
+        let ok = probe.ok;
+        if tx.send(probe).is_err() || !ok {
+            return;
+        }
+        history.push(Turn { role: "assistant", text });
+    }
+}
+
+fn backoff(attempt: u32, rng: &mut Rng) -> Duration {
+    let base = 0.5 * 2f64.powi(attempt as i32);
+    let jittered = base * (0.5 + rng.unit());
+    Duration::from_secs_f64(jittered.min(20.0))
+}
+
+/// request makes one request (with retries) and returns its record and the answer text.
+fn request(
+    ctx: &Ctx<'_>,
+    scenario: &crate::scenario::Scenario,
+    history: &[Turn],
+    origin: Instant,
+    rng: &mut Rng,
+) -> (Probe, String) {
+    let o = ctx.opts;
+    let t = &o.target;
+    let url = t.provider.url(&t.base_url);
+    let body = provider::body(
+        t.provider,
+        &t.model,
+        scenario.system.as_deref(),
+        history,
+        scenario.max_tokens,
+        o.stream,
+        &scenario.workspace_path,
+    );
+    let mut attempts = Vec::new();
+    let mut wait = Duration::ZERO;
+    let first_send = Instant::now();
+    let (outcome, sent) = loop {
+        let sent = Instant::now();
+        let out = exchange::attempt(&ctx.agent, t.provider, &url, t.key.as_deref(), &body, o.stream, &t.timeouts);
+        attempts.push(Attempt {
+            status: out.status,
+            wait_ms: ms(wait),
+            error: out.result.as_ref().err().map(|f| f.class.to_string()),
+        });
+        let retry = match &out.result {
+            Err(f) if f.retryable && (attempts.len() as u64) <= o.retries && !stop_requested() => {
+                let w = f.retry_after.unwrap_or_else(|| backoff(attempts.len() as u32 - 1, rng));
+                (first_send.elapsed() + w < o.max_retry_time).then_some(w)
+            }
+            _ => None,
+        };
+        match retry {
+            Some(w) => {
+                std::thread::sleep(w);
+                wait = w;
+            }
+            None => break (out, sent),
+        }
+    };
+    let end = Instant::now();
+    let mut probe = Probe {
+        ts: Utc::now(),
+        run_id: o.run_id.clone(),
+        provider: t.provider.name().to_string(),
+        target: navikit::redact::redact_url(&t.base_url).into_owned(),
+        model: t.model.clone(),
+        scenario: scenario.name.clone(),
+        status: outcome.status,
+        latency_ms: ms(end.saturating_duration_since(origin)),
+        service_ms: Some(ms(end - sent)),
+        request_id: outcome.request_id.clone(),
+        attempts,
+        ..Probe::default()
+    };
+    let secrets: Vec<&str> = t.key.as_deref().into_iter().collect();
+    match outcome.result {
+        Ok(answer) => {
+            fill_success(&mut probe, &answer, sent, origin, t, history, scenario);
+            (probe, answer.text)
+        }
+        Err(f) => {
+            probe.ok = false;
+            probe.error = Some(ProbeError {
+                class: f.class.to_string(),
+                message: navikit::redact::redact_with(&f.message, &secrets),
+            });
+            (probe, String::new())
+        }
+    }
+}
+
+fn fill_success(
+    probe: &mut Probe,
+    a: &Answer,
+    sent: Instant,
+    origin: Instant,
+    t: &crate::cli::Target,
+    history: &[Turn],
+    scenario: &crate::scenario::Scenario,
+) {
+    let since_origin = |d: Duration| ms((sent + d).saturating_duration_since(origin));
+    probe.ttft_ms = a.ttft.map(since_origin);
+    probe.ttft_any_ms = a.ttft_any.map(since_origin);
+    probe.itl_ms = a.itl.iter().map(|d| ms(*d)).collect();
+    let estimate = |text: &str| (text.chars().count() as u64).div_ceil(4).max(1);
+    let prompt_chars: String = history.iter().map(|h| h.text.as_str()).collect();
+    let estimated = a.usage.input.is_none() || a.usage.output.is_none();
+    let input = a.usage.input.unwrap_or_else(|| estimate(&prompt_chars));
+    let output = a.usage.output.unwrap_or_else(|| estimate(&a.text));
+    probe.tokens_estimated = estimated;
+    probe.input_tokens = Some(input);
+    probe.output_tokens = Some(output);
+    probe.cache_creation_input_tokens = Some(a.usage.cache_write.unwrap_or(0));
+    probe.cache_read_input_tokens = Some(a.usage.cache_read.unwrap_or(0));
+    let tokens = Tokens {
+        input,
+        output,
+        cache_write: a.usage.cache_write.unwrap_or(0),
+        cache_read: a.usage.cache_read.unwrap_or(0),
+    };
+    probe.cost_usd = t.prices.cost(&t.model, tokens);
+    if probe.latency_ms > 0.0 {
+        probe.output_tokens_per_s = Some((output as f64 * 1000.0 / probe.latency_ms * 100.0).round() / 100.0);
+    }
+    if let Some(ttft) = probe.ttft_ms
+        && output > 1
+    {
+        probe.tpot_ms = Some(((probe.latency_ms - ttft) / (output - 1) as f64 * 1000.0).round() / 1000.0);
+    }
+    match scenario.check(&a.text) {
+        None => probe.ok = true,
+        Some(why) => {
+            probe.ok = false;
+            probe.error = Some(ProbeError { class: "assertion_failed".into(), message: why });
+        }
+    }
+}
