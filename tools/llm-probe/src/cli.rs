@@ -93,6 +93,9 @@ pub struct Common {
     /// Longest silence within a stream.
     #[arg(long, default_value = "15s", value_name = "DURATION")]
     pub stall_timeout: String,
+    /// Extra request header `NAME: VALUE` (repeatable), e.g. for a gateway or `x-sim-fault: cut`.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
 }
 
 /// RunArgs are `run`'s flags.
@@ -185,6 +188,8 @@ pub struct Target {
     pub config_name: Option<String>,
     /// The file config (for values only run uses).
     pub file: FileConfig,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
 }
 
 /// Load is how a run is driven.
@@ -295,7 +300,20 @@ pub fn target(c: &Common) -> Result<Target, Error> {
         Some(p) => Prices::load(&p)?,
         None => Prices::built_in(),
     };
+    let headers = c
+        .headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| {
+                    Error::input(format!("--header `{}`: write NAME: VALUE", h.split(':').next().unwrap_or_default()))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Target {
+        headers,
         provider,
         model,
         base_url,

@@ -127,18 +127,30 @@ fn classify_read(e: &std::io::Error, got_token: bool, since_send: Duration, t: &
     }
 }
 
+/// Request is what one attempt sends.
+pub struct Request<'a> {
+    /// Protocol.
+    pub provider: Provider,
+    /// Endpoint.
+    pub url: &'a str,
+    /// API key.
+    pub key: Option<&'a str>,
+    /// Extra headers.
+    pub headers: &'a [(String, String)],
+    /// JSON body.
+    pub body: &'a Value,
+    /// Read a stream.
+    pub stream: bool,
+}
+
 /// attempt sends one request and reads the answer.
-pub fn attempt(
-    agent: &ureq::Agent,
-    p: Provider,
-    url: &str,
-    key: Option<&str>,
-    body: &Value,
-    stream: bool,
-    t: &Timeouts,
-) -> Outcome {
+pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
+    let (p, key, stream) = (r.provider, r.key, r.stream);
     let sent = Instant::now();
-    let mut req = agent.post(url).header("content-type", "application/json");
+    let mut req = agent.post(r.url).header("content-type", "application/json");
+    for (k, v) in r.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
     if p == Provider::Anthropic {
         req = req.header("anthropic-version", "2023-06-01");
     }
@@ -154,7 +166,7 @@ pub fn attempt(
         retryable,
         end: sent.elapsed(),
     };
-    let resp = match req.send(body.to_string().as_bytes()) {
+    let resp = match req.send(r.body.to_string().as_bytes()) {
         Ok(r) => r,
         Err(e) => {
             let (class, retryable) = classify_send(&e);

@@ -261,7 +261,15 @@ fn request(
     let first_send = Instant::now();
     let (outcome, sent) = loop {
         let sent = Instant::now();
-        let out = exchange::attempt(&ctx.agent, t.provider, &url, t.key.as_deref(), &body, o.stream, &t.timeouts);
+        let req = exchange::Request {
+            provider: t.provider,
+            url: &url,
+            key: t.key.as_deref(),
+            headers: &t.headers,
+            body: &body,
+            stream: o.stream,
+        };
+        let out = exchange::attempt(&ctx.agent, &req, &t.timeouts);
         attempts.push(Attempt {
             status: out.status,
             wait_ms: ms(wait),
