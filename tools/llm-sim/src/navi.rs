@@ -185,11 +185,14 @@ async fn write_row(
     row: &ChatRow,
 ) -> Result<(), tokio_postgres::Error> {
     let cost = row.input_tokens as f64 * 3.0e-6 + row.output_tokens as f64 * 15.0e-6;
+    // The columns are `integer`, as in most migrations; counts fit easily.
+    let (input, output) =
+        (row.input_tokens.clamp(0, i32::MAX as i64) as i32, row.output_tokens.clamp(0, i32::MAX as i64) as i32);
     client
         .execute(
             "INSERT INTO llm_metrics (request_id, provider, model, input_tokens, output_tokens, latency_ms, cost_usd, status) \
              VALUES ($1, 'anthropic', $2, $3, $4, $5, $6, 'success')",
-            &[&row.request_id, &row.model, &row.input_tokens, &row.output_tokens, &row.latency_ms, &cost],
+            &[&row.request_id, &row.model, &input, &output, &row.latency_ms, &cost],
         )
         .await?;
     let payload = json!({"request_id": row.request_id, "model": row.model, "output_tokens": row.output_tokens});

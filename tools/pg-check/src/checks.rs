@@ -1,0 +1,432 @@
+//! The checks, one function each, every one read-only and bounded by the
+//! session's statement_timeout. A query that fails gives an `error` verdict
+//! naming what failed; the remaining checks still run.
+
+use std::time::Instant;
+
+use navikit::record::{Check, CheckStatus, Record};
+use postgres::Client;
+use serde_json::json;
+
+use crate::cli::Options;
+use crate::conn::describe;
+use crate::fernet_token::{self, Verdict};
+
+const TOOL: &str = "pg-check";
+
+/// NAMES lists every check in the order they run.
+pub const NAMES: &[&str] = &[
+    "pg.connect",
+    "pg.ssl.in_use",
+    "pg.server.version",
+    "pg.alembic.head",
+    "pg.tables.present",
+    "pg.connections.database",
+    "pg.connections.active",
+    "pg.connections.idle_in_transaction",
+    "pg.connections.headroom",
+    "pg.llm_metrics.rows",
+    "pg.audit.encrypted",
+    "pg.connections.trend",
+];
+
+/// Ctx carries what every check needs.
+pub struct Ctx<'a> {
+    /// Options.
+    pub opts: &'a Options,
+    /// Target as printed.
+    pub target: String,
+}
+
+impl Ctx<'_> {
+    fn check(&self, name: &str, status: CheckStatus, msg: impl Into<String>) -> Check {
+        Check::new(TOOL, name, &self.target, status, msg)
+    }
+
+    fn query_error(&self, name: &str, e: &postgres::Error) -> Check {
+        let msg =
+            navikit::redact::redact_with(&describe(e), &self.opts.target.password().into_iter().collect::<Vec<_>>());
+        self.check(name, CheckStatus::Error, format!("query failed: {msg}"))
+    }
+}
+
+/// connect_check is pg.connect: connection time and round trip.
+pub fn connect_check(ctx: &Ctx<'_>, connect_ms: f64, client: &mut Client) -> Check {
+    let start = Instant::now();
+    match client.simple_query("SELECT 1") {
+        Ok(_) => {
+            let rtt = start.elapsed().as_secs_f64() * 1000.0;
+            ctx.check(
+                "pg.connect",
+                CheckStatus::Pass,
+                format!("connected in {connect_ms:.1} ms, round trip {rtt:.2} ms"),
+            )
+            .observed(json!({"connect_ms": round2(connect_ms), "rtt_ms": round2(rtt)}))
+        }
+        Err(e) => ctx.query_error("pg.connect", &e),
+    }
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// ssl is pg.ssl.in_use: this backend's own row of pg_stat_ssl.
+pub fn ssl(ctx: &Ctx<'_>, c: &mut Client) -> Check {
+    let name = "pg.ssl.in_use";
+    match c.query_one("SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]) {
+        Ok(row) => {
+            let on: bool = row.get(0);
+            let version: Option<String> = row.get(1);
+            let cipher: Option<String> = row.get(2);
+            if on {
+                ctx.check(
+                    name,
+                    CheckStatus::Pass,
+                    format!(
+                        "connection encrypted with {} ({})",
+                        version.clone().unwrap_or_default(),
+                        cipher.unwrap_or_default()
+                    ),
+                )
+                .observed(json!({"ssl": true, "version": version}))
+                .expected(true)
+            } else {
+                ctx.check(
+                    name,
+                    CheckStatus::Fail,
+                    format!(
+                        "connection is not encrypted (sslmode={}): set sslmode=require and enable ssl on the server",
+                        ctx.opts.target.sslmode.name()
+                    ),
+                )
+                .observed(json!({"ssl": false}))
+                .expected(true)
+            }
+        }
+        Err(e) => ctx.query_error(name, &e),
+    }
+}
+
+/// version is pg.server.version (informational; plan: PostgreSQL 15).
+pub fn version(ctx: &Ctx<'_>, c: &mut Client) -> Check {
+    let name = "pg.server.version";
+    match c.query_one("SELECT current_setting('server_version'), current_setting('server_version_num')::int", &[]) {
+        Ok(row) => {
+            let v: String = row.get(0);
+            let num: i32 = row.get(1);
+            let status = if num >= 150000 { CheckStatus::Pass } else { CheckStatus::Warn };
+            ctx.check(name, status, format!("PostgreSQL {v}")).observed(v).expected(">= 15")
+        }
+        Err(e) => ctx.query_error(name, &e),
+    }
+}
+
+fn table_exists(c: &mut Client, table: &str) -> Result<bool, postgres::Error> {
+    Ok(c.query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])?.get(0))
+}
+
+/// alembic is pg.alembic.head: alembic_version holds exactly the expected head.
+pub fn alembic(ctx: &Ctx<'_>, c: &mut Client) -> Check {
+    let name = "pg.alembic.head";
+    let want = &ctx.opts.expected_head;
+    match table_exists(c, "alembic_version") {
+        Ok(false) => {
+            return ctx
+                .check(name, CheckStatus::Fail, "no alembic_version table: migrations never ran; run `alembic upgrade head` (the db-migrate init container)")
+                .expected(want.clone());
+        }
+        Err(e) => return ctx.query_error(name, &e),
+        Ok(true) => {}
+    }
+    match c.query("SELECT version_num FROM alembic_version ORDER BY version_num", &[]) {
+        Ok(rows) => {
+            let heads: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            let (status, msg) = match heads.as_slice() {
+                [h] if h == want => (CheckStatus::Pass, format!("at {h} (head)")),
+                [] => (CheckStatus::Fail, "alembic_version is empty: run `alembic upgrade head`".to_string()),
+                [h] => (CheckStatus::Fail, format!("at {h}, expected {want}: run `alembic upgrade head`")),
+                many => (
+                    CheckStatus::Fail,
+                    format!("{} heads ({}): merge the branches, then upgrade", many.len(), many.join(", ")),
+                ),
+            };
+            ctx.check(name, status, msg).observed(json!(heads)).expected(want.clone())
+        }
+        Err(e) => ctx.query_error(name, &e),
+    }
+}
+
+/// tables is pg.tables.present.
+pub fn tables(ctx: &Ctx<'_>, c: &mut Client) -> Check {
+    let name = "pg.tables.present";
+    let rows = c.query(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = ANY (current_schemas(false)) AND table_type = 'BASE TABLE'",
+        &[],
+    );
+    match rows {
+        Ok(rows) => {
+            let have: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            let missing: Vec<&String> = ctx.opts.tables.iter().filter(|t| !have.contains(t)).collect();
+            if missing.is_empty() {
+                ctx.check(name, CheckStatus::Pass, format!("all {} expected tables present", ctx.opts.tables.len()))
+                    .observed(ctx.opts.tables.len() as u64)
+                    .expected(ctx.opts.tables.len() as u64)
+            } else {
+                let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+                ctx.check(name, CheckStatus::Fail, format!("missing table(s): {}: run the migrations", list.join(", ")))
+                    .observed(json!({"missing": list}))
+                    .expected(json!(ctx.opts.tables))
+            }
+        }
+        Err(e) => ctx.query_error(name, &e),
+    }
+}
+
+/// Activity is one snapshot of pg_stat_activity for the app's database.
+pub struct Activity {
+    /// Connections to this database, pg-check's own excluded.
+    pub database: i64,
+    /// Of those, active.
+    pub active: i64,
+    /// Idle in transaction longer than the limit.
+    pub idle_old: i64,
+    /// Oldest idle-in-transaction age, seconds.
+    pub idle_max_s: f64,
+    /// All client connections to the server.
+    pub total: i64,
+    /// max_connections − superuser_reserved_connections.
+    pub usable: i64,
+}
+
+/// activity reads the connection counts once for all connection checks.
+pub fn activity(ctx: &Ctx<'_>, c: &mut Client) -> Result<Activity, postgres::Error> {
+    let idle_s = ctx.opts.idle_in_transaction.as_secs_f64();
+    let row = c.query_one(
+        "SELECT
+           count(*) FILTER (WHERE datname = current_database()),
+           count(*) FILTER (WHERE datname = current_database() AND state = 'active'),
+           count(*) FILTER (WHERE datname = current_database() AND state LIKE 'idle in transaction%'
+                            AND now() - state_change > make_interval(secs => $1)),
+           COALESCE(max(EXTRACT(EPOCH FROM now() - state_change)::float8) FILTER (WHERE state LIKE 'idle in transaction%'), 0),
+           count(*) FILTER (WHERE backend_type = 'client backend'),
+           current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+         FROM pg_stat_activity WHERE pid <> pg_backend_pid()",
+        &[&idle_s],
+    )?;
+    Ok(Activity {
+        database: row.get(0),
+        active: row.get(1),
+        idle_old: row.get(2),
+        idle_max_s: row.get(3),
+        total: row.get::<_, i64>(4) + 1,
+        usable: i64::from(row.get::<_, i32>(5)),
+    })
+}
+
+/// connection_checks are pg.connections.{database,active,idle_in_transaction,headroom}.
+pub fn connection_checks(ctx: &Ctx<'_>, a: &Activity) -> Vec<Check> {
+    let o = ctx.opts;
+    let (lo, hi) = o.connections;
+    let db_status = if a.database < lo || a.database > hi { CheckStatus::Warn } else { CheckStatus::Pass };
+    let db_msg = format!("{} connection(s) to {} besides pg-check (expected {lo}-{hi})", a.database, o.target.dbname);
+    let active_status = if a.active < o.active_max { CheckStatus::Pass } else { CheckStatus::Fail };
+    let idle_status = if a.idle_old == 0 { CheckStatus::Pass } else { CheckStatus::Warn };
+    let used_pct = a.total as f64 * 100.0 / a.usable.max(1) as f64;
+    let head_status = if used_pct >= 95.0 {
+        CheckStatus::Fail
+    } else if used_pct >= o.headroom_warn_pct {
+        CheckStatus::Warn
+    } else {
+        CheckStatus::Pass
+    };
+    vec![
+        ctx.check("pg.connections.database", db_status, db_msg).observed(a.database).expected(json!({"min": lo, "max": hi})),
+        ctx.check("pg.connections.active", active_status, format!("{} active connection(s) (limit < {})", a.active, o.active_max))
+            .observed(a.active)
+            .expected(json!({"lt": o.active_max})),
+        ctx.check(
+            "pg.connections.idle_in_transaction",
+            idle_status,
+            if a.idle_old == 0 {
+                "no session idle in a transaction too long".to_string()
+            } else {
+                format!(
+                    "{} session(s) idle in a transaction for more than {} s (oldest {:.0} s): a request that never commits or rolls back holds locks and a pool slot",
+                    a.idle_old,
+                    o.idle_in_transaction.as_secs(),
+                    a.idle_max_s
+                )
+            },
+        )
+        .observed(a.idle_old)
+        .expected(0),
+        ctx.check("pg.connections.headroom", head_status, format!("{} of {} usable connections in use ({used_pct:.0} %)", a.total, a.usable))
+            .observed(json!({"used": a.total, "usable": a.usable, "pct": round2(used_pct)}))
+            .expected(json!({"pct_lt": o.headroom_warn_pct})),
+    ]
+}
+
+/// llm_metrics is pg.llm_metrics.rows: rows exist, and recent ones when there is a timestamp.
+pub fn llm_metrics(ctx: &Ctx<'_>, c: &mut Client) -> Check {
+    let name = "pg.llm_metrics.rows";
+    match table_exists(c, "llm_metrics") {
+        Ok(false) => return ctx.check(name, CheckStatus::Fail, "no llm_metrics table: run the migrations"),
+        Err(e) => return ctx.query_error(name, &e),
+        Ok(true) => {}
+    }
+    let ts_col = c
+        .query_opt(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'llm_metrics'
+             AND column_name IN ('created_at', 'timestamp', 'ts', 'recorded_at') ORDER BY column_name LIMIT 1",
+            &[],
+        )
+        .map(|r| r.map(|r| r.get::<_, String>(0)));
+    let ts_col = match ts_col {
+        Ok(c) => c,
+        Err(e) => return ctx.query_error(name, &e),
+    };
+    let window = ctx.opts.metrics_window.as_secs_f64();
+    let sql = match &ts_col {
+        Some(col) => format!(
+            "SELECT count(*), count(*) FILTER (WHERE \"{col}\" > now() - make_interval(secs => $1)) FROM llm_metrics"
+        ),
+        None => "SELECT count(*), count(*) * 0 + $1::float8::bigint * 0 FROM llm_metrics".to_string(),
+    };
+    match c.query_one(sql.as_str(), &[&window]) {
+        Ok(row) => {
+            let total: i64 = row.get(0);
+            let recent: i64 = row.get(1);
+            let (status, msg) = if total == 0 {
+                (
+                    CheckStatus::Fail,
+                    "llm_metrics is empty: no LLM call was recorded; send a NAVI request and check the metrics writer"
+                        .to_string(),
+                )
+            } else if ts_col.is_some() && recent == 0 {
+                (
+                    CheckStatus::Warn,
+                    format!("{total} row(s), none in the last {:.0} s: the writer may have stopped", window),
+                )
+            } else {
+                (CheckStatus::Pass, format!("{total} row(s), {recent} recent"))
+            };
+            ctx.check(name, status, msg)
+                .observed(json!({"rows": total, "recent": recent}))
+                .expected(json!({"rows_gt": 0}))
+        }
+        Err(e) => ctx.query_error(name, &e),
+    }
+}
+
+/// audit is pg.audit.encrypted: sampled payloads are Fernet tokens, and with
+/// the key they verify and decrypt. Only counts are reported.
+pub fn audit(ctx: &Ctx<'_>, c: &mut Client) -> Check {
+    let name = "pg.audit.encrypted";
+    let (table, column) = (&ctx.opts.audit_table, &ctx.opts.audit_column);
+    match table_exists(c, table) {
+        Ok(false) => return ctx.check(name, CheckStatus::Fail, format!("no {table} table")),
+        Err(e) => return ctx.query_error(name, &e),
+        Ok(true) => {}
+    }
+    // Identifiers were checked to be plain names; the order keeps the newest rows.
+    let sql = format!("SELECT \"{column}\"::text FROM \"{table}\" ORDER BY ctid DESC LIMIT $1");
+    let rows = match c.query(sql.as_str(), &[&ctx.opts.audit_sample]) {
+        Ok(r) => r,
+        Err(e) => return ctx.query_error(name, &e),
+    };
+    let key = ctx.opts.audit_key.as_deref().and_then(|k| fernet::Fernet::new(k.trim()));
+    if ctx.opts.audit_key.is_some() && key.is_none() {
+        return ctx.check(
+            name,
+            CheckStatus::Error,
+            "AUDIT_ENCRYPTION_KEY is set but is not a valid Fernet key (32 url-safe base64 bytes)",
+        );
+    }
+    let mut counts = [0u64; 4];
+    let mut nulls = 0u64;
+    for r in &rows {
+        match r.get::<_, Option<String>>(0) {
+            None => nulls += 1,
+            Some(v) => {
+                let i = match fernet_token::classify(&v, key.as_ref()) {
+                    Verdict::NotToken => 0,
+                    Verdict::WellFormed => 1,
+                    Verdict::Decrypts => 2,
+                    Verdict::WrongKey => 3,
+                };
+                counts[i] += 1;
+            }
+        }
+    }
+    let [plain, formed, decrypts, wrong] = counts;
+    let sampled = rows.len() as u64;
+    let observed = json!({"sampled": sampled, "not_fernet": plain, "well_formed": formed, "decrypted": decrypts, "wrong_key": wrong, "null": nulls});
+    let (status, msg) = if sampled == 0 {
+        (CheckStatus::Warn, format!("{table} has no rows to sample yet"))
+    } else if plain > 0 {
+        (
+            CheckStatus::Fail,
+            format!(
+                "{plain} of {sampled} sampled {table}.{column} value(s) are not Fernet tokens: audit rows are stored in plaintext; set AUDIT_ENCRYPTION_KEY and restart"
+            ),
+        )
+    } else if wrong > 0 {
+        (
+            CheckStatus::Fail,
+            format!(
+                "{wrong} of {sampled} token(s) do not verify with AUDIT_ENCRYPTION_KEY: written with another key, or tampered"
+            ),
+        )
+    } else if key.is_some() {
+        (CheckStatus::Pass, format!("all {decrypts} sampled token(s) verify and decrypt with AUDIT_ENCRYPTION_KEY"))
+    } else {
+        (
+            CheckStatus::Pass,
+            format!(
+                "all {formed} sampled value(s) are well-formed Fernet tokens (set AUDIT_ENCRYPTION_KEY to verify them)"
+            ),
+        )
+    };
+    ctx.check(name, status, msg).observed(observed).expected("fernet")
+}
+
+/// trend is pg.connections.trend: steady growth over the last runs in the history.
+pub fn trend(ctx: &Ctx<'_>, current: i64) -> Result<Check, navikit::Error> {
+    let name = "pg.connections.trend";
+    let mut series: Vec<f64> = Vec::new();
+    if let Some(path) = ctx.opts.history.as_ref().filter(|p| p.exists()) {
+        let input = navikit::ndjson::Input::open(&path.display().to_string())?;
+        input.records(|rec, _| {
+            if let Record::Check(c) = rec
+                && c.check == "pg.connections.database"
+                && c.target == ctx.target
+                && let Some(v) = c.observed.as_ref().and_then(serde_json::Value::as_f64)
+            {
+                series.push(v);
+            }
+            Ok(())
+        })?;
+    }
+    series.push(current as f64);
+    let k = ctx.opts.trend_runs;
+    if series.len() < k {
+        return Ok(ctx
+            .check(name, CheckStatus::Pass, format!("{} run(s) of history; {k} needed to judge a trend", series.len()))
+            .observed(json!(series)));
+    }
+    let last = &series[series.len() - k..];
+    let growing = last.windows(2).all(|w| w[1] > w[0]);
+    let shown: Vec<String> = last.iter().map(|v| format!("{v:.0}")).collect();
+    Ok(if growing {
+        ctx.check(
+            name,
+            CheckStatus::Warn,
+            format!("connections grew in each of the last {k} runs ({}): possible connection leak", shown.join(" → ")),
+        )
+        .observed(json!(last))
+    } else {
+        ctx.check(name, CheckStatus::Pass, format!("no steady growth over the last {k} runs ({})", shown.join(", ")))
+            .observed(json!(last))
+    })
+}
