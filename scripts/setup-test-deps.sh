@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-need_apt ca-certificates curl
+need_apt ca-certificates curl openssl
+# PostgreSQL server binaries for the throwaway clusters.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt postgresql
+command -v psql >/dev/null || need_apt postgresql-client
 mkdir -p target
 
 # Python venv with the official SDKs (the conformance tests' real clients).

@@ -1,11 +1,30 @@
 #!/usr/bin/env bash
-# The test command (README, CI): installs what the tests need, then runs
-# fmt, clippy and every test of the workspace.
+# The test command (README, CI): installs what the tests need, starts two
+# throwaway PostgreSQL clusters (TLS and plain), runs fmt, clippy and every
+# test of the workspace, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 scripts/setup-test-deps.sh
+# shellcheck disable=SC1091
+source target/test-env.sh
+
+PGTMP=$(mktemp -d)
+cleanup() {
+  scripts/pg-throwaway.sh stop "$PGTMP/ssl"
+  scripts/pg-throwaway.sh stop "$PGTMP/plain"
+  rm -rf "$PGTMP"
+}
+trap cleanup EXIT
+PGPASS=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+PORT_SSL=$(free_port)
+scripts/pg-throwaway.sh start "$PGTMP/ssl" "$PORT_SSL" on "$PGPASS"
+PORT_PLAIN=$(free_port)
+scripts/pg-throwaway.sh start "$PGTMP/plain" "$PORT_PLAIN" off "$PGPASS"
+export NAVI_PG_ADMIN_URL="postgresql://postgres:$PGPASS@127.0.0.1:$PORT_SSL/postgres"
+export NAVI_PG_NOSSL_ADMIN_URL="postgresql://postgres:$PGPASS@127.0.0.1:$PORT_PLAIN/postgres"
+export NAVI_PG_CA="$PGTMP/ssl/server.crt"
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
@@ -14,7 +33,5 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo build --bins" >&2
 cargo build --workspace --bins --quiet
 echo "== cargo test" >&2
-# shellcheck disable=SC1091
-[ -f target/test-env.sh ] && source target/test-env.sh
 cargo test --workspace --quiet
 echo "== all tests passed" >&2

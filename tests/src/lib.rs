@@ -245,3 +245,53 @@ pub fn python() -> String {
         venv.display().to_string()
     })
 }
+
+/// Pg is the throwaway PostgreSQL clusters scripts/test.sh started: one with
+/// TLS (its certificate is `ca`), one without.
+pub struct Pg {
+    /// Superuser URL of the TLS cluster (password inline).
+    pub admin_url: String,
+    /// Superuser URL of the cluster without TLS.
+    pub nossl_admin_url: String,
+    /// The TLS cluster's certificate, usable as sslrootcert.
+    pub ca: String,
+}
+
+/// pg reads the clusters from the environment scripts/test.sh sets.
+pub fn pg() -> Pg {
+    let var = |k: &str| {
+        std::env::var(k).unwrap_or_else(|_| {
+            panic!("{k} is not set: run the tests through scripts/test.sh, which starts PostgreSQL")
+        })
+    };
+    Pg { admin_url: var("NAVI_PG_ADMIN_URL"), nossl_admin_url: var("NAVI_PG_NOSSL_ADMIN_URL"), ca: var("NAVI_PG_CA") }
+}
+
+/// with_db replaces the database of a URL.
+pub fn with_db(url: &str, db: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+impl Pg {
+    /// Pg::fresh_db creates a database with the stand-in NAVI schema and returns its URL (no sslmode).
+    pub fn fresh_db(&self, admin_url: &str, tag: &str) -> String {
+        let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let name = format!("t_{tag}_{}_{}", std::process::id(), n % 1_000_000_000);
+        let mut admin = postgres::Client::connect(admin_url, postgres::NoTls).expect("admin connect");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create database");
+        let url = with_db(admin_url, &name);
+        let schema = std::fs::read_to_string(workspace_root().join("docs/navi-schema.sql")).expect("schema");
+        pg_client(&url).batch_execute(&schema).expect("load schema");
+        url
+    }
+}
+
+/// pg_client opens a plain connection for test set-up.
+pub fn pg_client(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("connect")
+}

@@ -1,0 +1,263 @@
+//! pg-check against a real PostgreSQL (the throwaway clusters of
+//! scripts/test.sh): each check passing, and failing on purpose.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+
+use navi_testkit::{Cmd, Output, TempDir, pg, pg_client};
+use navikit::record::{Check, Record};
+
+fn checks(out: &Output) -> BTreeMap<String, Check> {
+    out.records()
+        .into_iter()
+        .map(|r| match r {
+            Record::Check(c) => (c.check.clone(), c),
+            other => panic!("expected check, got {}", other.kind()),
+        })
+        .collect()
+}
+
+fn status(m: &BTreeMap<String, Check>, name: &str) -> String {
+    m.get(name).map(|c| c.status.as_str().to_string()).unwrap_or_else(|| format!("missing {name}"))
+}
+
+fn pg_check(url: &str, args: &[&str], key: Option<&str>) -> Output {
+    let mut cmd =
+        Cmd::new("pg-check").args(args).env("DATABASE_URL", url).env_remove("DB_SSLMODE").env_remove("PGSSLMODE");
+    cmd = match key {
+        Some(k) => cmd.env("AUDIT_ENCRYPTION_KEY", k),
+        None => cmd.env_remove("AUDIT_ENCRYPTION_KEY"),
+    };
+    cmd.run()
+}
+
+fn verify_full(url: &str, ca: &str) -> String {
+    format!("{url}?sslmode=verify-full&sslrootcert={ca}")
+}
+
+fn seed(url: &str, key: Option<&str>, audit_rows: usize) {
+    let mut c = pg_client(url);
+    c.execute(
+        "INSERT INTO llm_metrics (provider, model, status) VALUES ('anthropic', 'claude-sonnet-4', 'success')",
+        &[],
+    )
+    .unwrap();
+    let f = key.map(|k| fernet::Fernet::new(k).unwrap());
+    for i in 0..audit_rows {
+        let payload = format!("{{\"action\":\"navi.chat\",\"n\":{i}}}");
+        let stored = match &f {
+            Some(f) => f.encrypt(payload.as_bytes()),
+            None => payload,
+        };
+        c.execute("INSERT INTO audit_logs (actor, action, payload) VALUES ('navi', 'navi.chat', $1)", &[&stored])
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_healthy_database_passes_every_check() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "healthy");
+    let key = fernet::Fernet::generate_key();
+    seed(&url, Some(&key), 5);
+    let out = pg_check(&verify_full(&url, &pg.ca), &["--connections-min", "0"], Some(&key));
+    out.assert_code(0);
+    let m = checks(&out);
+    assert_eq!(m.len(), 12, "{:?}", m.keys());
+    for (name, c) in &m {
+        assert_eq!(c.status.as_str(), "pass", "{name}: {}", c.message);
+    }
+    assert_eq!(m["pg.ssl.in_use"].observed.as_ref().unwrap()["version"], "TLSv1.3");
+    assert_eq!(m["pg.alembic.head"].observed, Some(serde_json::json!(["0031_metrics_learning"])));
+    assert_eq!(m["pg.audit.encrypted"].observed.as_ref().unwrap()["decrypted"], 5);
+    assert_eq!(m["pg.llm_metrics.rows"].observed.as_ref().unwrap()["rows"], 1);
+    assert!(m.values().all(|c| c.target.contains(":***@")), "password masked in targets");
+    assert!(!out.stdout.contains("postgres:") || !out.stdout.contains(&pg.admin_url));
+}
+
+#[test]
+fn migrations_and_tables_fail_when_wrong() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "schema");
+    let mut c = pg_client(&url);
+    c.batch_execute("UPDATE alembic_version SET version_num = '0030_add_index'; DROP TABLE telemetry_events").unwrap();
+    let out = pg_check(&url, &["--only", "pg.alembic.head,pg.tables.present"], None);
+    out.assert_code(1);
+    let m = checks(&out);
+    assert_eq!(status(&m, "pg.alembic.head"), "fail");
+    assert_eq!(m["pg.alembic.head"].observed, Some(serde_json::json!(["0030_add_index"])));
+    assert_eq!(status(&m, "pg.tables.present"), "fail");
+    assert_eq!(m["pg.tables.present"].observed, Some(serde_json::json!({"missing": ["telemetry_events"]})));
+    c.batch_execute("DROP TABLE alembic_version").unwrap();
+    let m = checks(&pg_check(&url, &["--only", "pg.alembic.head"], None));
+    assert!(m["pg.alembic.head"].message.starts_with("no alembic_version table"), "{}", m["pg.alembic.head"].message);
+}
+
+#[test]
+fn tls_modes_behave_like_libpq() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "tls");
+    // require against a server without TLS: no connection.
+    let nossl = pg.fresh_db(&pg.nossl_admin_url, "nossl");
+    let out = pg_check(&format!("{nossl}?sslmode=require"), &[], None);
+    out.assert_code(1);
+    let m = checks(&out);
+    assert_eq!(m.len(), 1);
+    assert_eq!(status(&m, "pg.connect"), "fail");
+    assert!(m["pg.connect"].message.contains("server does not support TLS"), "{}", m["pg.connect"].message);
+    // disable against a TLS server: connected, but not encrypted.
+    let m = checks(&pg_check(&url, &["--sslmode", "disable", "--only", "pg.ssl.in_use"], None));
+    assert_eq!(status(&m, "pg.ssl.in_use"), "fail");
+    // require encrypts without verifying; verify-full with the wrong root fails.
+    let m = checks(&pg_check(&format!("{url}?sslmode=require"), &["--only", "pg.ssl.in_use"], None));
+    assert_eq!(status(&m, "pg.ssl.in_use"), "pass");
+    let dir = TempDir::new("ca");
+    let other = dir.path("other.pem");
+    std::fs::write(&other, include_str!("fixtures/other-ca.pem")).unwrap();
+    let out = pg_check(&format!("{url}?sslmode=verify-full&sslrootcert={}", other.display()), &[], None);
+    out.assert_code(1);
+    assert!(checks(&out)["pg.connect"].message.contains("certificate"), "{}", out.stdout);
+    // verify-ca accepts the chain for a host name the certificate does not name.
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let m = checks(&pg_check(
+        &format!("{by_name}?sslmode=verify-ca&sslrootcert={}", pg.ca),
+        &["--only", "pg.ssl.in_use"],
+        None,
+    ));
+    assert_eq!(status(&m, "pg.ssl.in_use"), "pass");
+}
+
+#[test]
+fn audit_rows_must_be_fernet_tokens_of_the_key() {
+    let pg = pg();
+    let key = fernet::Fernet::generate_key();
+    let plain = pg.fresh_db(&pg.admin_url, "plain");
+    seed(&plain, None, 3);
+    let out = pg_check(&plain, &["--only", "pg.audit.encrypted"], Some(&key));
+    out.assert_code(1);
+    let m = checks(&out);
+    assert_eq!(m["pg.audit.encrypted"].observed.as_ref().unwrap()["not_fernet"], 3);
+    assert!(!out.stdout.contains("navi.chat\\\",\\\"n"), "plaintext is never printed");
+
+    let other = pg.fresh_db(&pg.admin_url, "otherkey");
+    seed(&other, Some(&fernet::Fernet::generate_key()), 4);
+    let m = checks(&pg_check(&other, &["--only", "pg.audit.encrypted"], Some(&key)));
+    assert_eq!(status(&m, "pg.audit.encrypted"), "fail");
+    assert_eq!(m["pg.audit.encrypted"].observed.as_ref().unwrap()["wrong_key"], 4);
+    // Without a key, well-formed tokens pass on shape alone.
+    let m = checks(&pg_check(&other, &["--only", "pg.audit.encrypted"], None));
+    assert_eq!(status(&m, "pg.audit.encrypted"), "pass");
+    assert_eq!(m["pg.audit.encrypted"].observed.as_ref().unwrap()["well_formed"], 4);
+    assert!(!m["pg.audit.encrypted"].message.contains(&key));
+}
+
+#[test]
+fn idle_in_transaction_warns_and_strict_fails() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "idle");
+    let mut holder = pg_client(&url);
+    let tx = holder.transaction().unwrap();
+    let mut tx = tx;
+    tx.execute("SELECT 1", &[]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let args = ["--only", "pg.connections.idle_in_transaction", "--idle-in-transaction", "1s"];
+    let out = pg_check(&url, &args, None);
+    out.assert_code(0);
+    let m = checks(&out);
+    assert_eq!(status(&m, "pg.connections.idle_in_transaction"), "warn");
+    assert_eq!(m["pg.connections.idle_in_transaction"].observed, Some(serde_json::json!(1)));
+    pg_check(&url, &[&args[..], &["--strict"]].concat(), None).assert_code(1);
+    tx.rollback().unwrap();
+}
+
+#[test]
+fn steady_connection_growth_is_flagged_as_a_leak() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "leak");
+    let _held: Vec<postgres::Client> = (0..3).map(|_| pg_client(&url)).collect();
+    let dir = TempDir::new("hist");
+    let hist = dir.path("history.ndjson");
+    // Earlier runs saw 0, 1, 2 connections; now there are 3.
+    let first = pg_check(&url, &["--only", "pg.connections.database"], None);
+    let line = first.stdout.lines().next().unwrap().to_string();
+    let mut text = String::new();
+    for n in 0..3 {
+        text.push_str(&line.replace("\"observed\":3", &format!("\"observed\":{n}")));
+        text.push('\n');
+    }
+    std::fs::write(&hist, text).unwrap();
+    let out = pg_check(&url, &["--history", hist.to_str().unwrap()], None);
+    let m = checks(&out);
+    assert_eq!(status(&m, "pg.connections.trend"), "warn", "{}", m["pg.connections.trend"].message);
+    assert!(m["pg.connections.trend"].message.contains("0 → 1 → 2 → 3"), "{}", m["pg.connections.trend"].message);
+    assert_eq!(status(&m, "pg.connections.database"), "pass");
+}
+
+/// cut_proxy forwards to Postgres until the client asks about pg_stat_activity, then drops the connection.
+fn cut_proxy(upstream: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let server = TcpStream::connect(&upstream).unwrap();
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (mut s_in, mut c_out) = (server, client);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16384];
+                while let Ok(n) = s_in.read(&mut buf) {
+                    if n == 0 || c_out.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut buf = [0u8; 16384];
+            while let Ok(n) = c_in.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if buf[..n].windows(16).any(|w| w == b"pg_stat_activity") {
+                    let _ = c_in.shutdown(std::net::Shutdown::Both);
+                    let _ = s_out.shutdown(std::net::Shutdown::Both);
+                    break;
+                }
+                if s_out.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_server_that_goes_away_mid_run_gives_error_records_not_a_hang() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "gone");
+    let hostport = url.split('@').nth(1).unwrap().split('/').next().unwrap().to_string();
+    let proxy = cut_proxy(hostport.clone());
+    let via = url.replace(&hostport, &proxy);
+    let started = std::time::Instant::now();
+    let out = pg_check(&format!("{via}?sslmode=disable"), &[], None);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    out.assert_code(1);
+    let m = checks(&out);
+    assert_eq!(status(&m, "pg.alembic.head"), "pass");
+    for name in ["pg.connections.database", "pg.llm_metrics.rows", "pg.audit.encrypted"] {
+        assert_eq!(status(&m, name), "error", "{name}: {:?}", m.get(name));
+    }
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}
+
+#[test]
+fn bad_configuration_exits_2_without_the_password() {
+    let out = pg_check("postgresql+psycopg2://u:hunter2secret@h:notaport/db", &[], None);
+    out.assert_code(2);
+    assert!(out.stderr.contains("port `notaport`") && !out.stderr.contains("hunter2secret"), "{}", out.stderr);
+    let out = pg_check("postgresql://u@h/db", &["--only", "pg.nope"], None);
+    out.assert_code(2);
+    assert!(out.stderr.contains("unknown check `pg.nope`"));
+    let out = pg_check("postgresql://u:pw@127.0.0.1:1/db", &["--connect-timeout", "2s"], None);
+    out.assert_code(1);
+    assert_eq!(checks(&out)["pg.connect"].status.as_str(), "fail");
+}
