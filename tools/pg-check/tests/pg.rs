@@ -42,8 +42,8 @@ fn seed(url: &str, key: Option<&str>, audit_rows: usize) {
         "INSERT INTO llm_metrics (provider, model, status) VALUES ('anthropic', 'claude-sonnet-4', 'success')",
         &[],
     )
-    .unwrap();
-    let f = key.map(|k| fernet::Fernet::new(k).unwrap());
+    .expect("test set-up");
+    let f = key.map(|k| fernet::Fernet::new(k).expect("test set-up"));
     for i in 0..audit_rows {
         let payload = format!("{{\"action\":\"navi.chat\",\"n\":{i}}}");
         let stored = match &f {
@@ -51,7 +51,7 @@ fn seed(url: &str, key: Option<&str>, audit_rows: usize) {
             None => payload,
         };
         c.execute("INSERT INTO audit_logs (actor, action, payload) VALUES ('navi', 'navi.chat', $1)", &[&stored])
-            .unwrap();
+            .expect("test set-up");
     }
 }
 
@@ -196,12 +196,13 @@ fn steady_connection_growth_is_flagged_as_a_leak() {
 
 /// cut_proxy forwards to Postgres until the client asks about pg_stat_activity, then drops the connection.
 fn cut_proxy(upstream: String) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("test set-up");
+    let addr = listener.local_addr().expect("test set-up").to_string();
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
-            let server = TcpStream::connect(&upstream).unwrap();
-            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let server = TcpStream::connect(&upstream).expect("test set-up");
+            let (mut c_in, mut s_out) =
+                (client.try_clone().expect("test set-up"), server.try_clone().expect("test set-up"));
             let (mut s_in, mut c_out) = (server, client);
             std::thread::spawn(move || {
                 let mut buf = [0u8; 16384];
