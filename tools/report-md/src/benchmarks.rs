@@ -1,0 +1,281 @@
+//! PERFORMANCE_BENCHMARKS.md: run metadata, the plan's targets marked
+//! met/missed, an overall table and one per scenario, Mermaid charts that
+//! GitHub renders, the top error patterns, the plan's escalation hints, and
+//! a comparison with a baseline.
+
+use std::fmt::Write;
+
+use base64::Engine;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::Deserializer;
+use navikit::Error;
+use navikit::record::{Distribution, Record, Stats};
+
+fn secs(ms: f64) -> String {
+    if ms >= 1000.0 { format!("{:.2} s", ms / 1000.0) } else { format!("{ms:.0} ms") }
+}
+
+fn opt(d: Option<&Distribution>, f: fn(&Distribution) -> f64) -> String {
+    d.map_or("–".to_string(), |d| secs(f(d)))
+}
+
+fn label(s: &Stats) -> String {
+    s.group.get("scenario").cloned().unwrap_or_else(|| s.group.values().cloned().collect::<Vec<_>>().join(" / "))
+}
+
+/// Target is one of the plan's Tuesday targets.
+struct Target {
+    name: &'static str,
+    shown: String,
+    limit_shown: String,
+    met: bool,
+}
+
+fn targets(all: &Stats, cost_target: f64) -> Vec<Target> {
+    let l = all.latency_ms.as_ref();
+    let time = |name: &'static str, v: Option<f64>, limit: f64| Target {
+        name,
+        shown: v.map_or("–".into(), secs),
+        limit_shown: format!("< {}", secs(limit)),
+        met: v.is_some_and(|v| v < limit),
+    };
+    vec![
+        time("p50 latency", l.map(|d| d.p50), 2000.0),
+        time("p95 latency", l.map(|d| d.p95), 5000.0),
+        time("p99 latency", l.map(|d| d.p99), 10000.0),
+        Target {
+            name: "Success rate",
+            shown: format!("{:.2} %", all.success_pct),
+            limit_shown: "> 99 %".into(),
+            met: all.success_pct > 99.0,
+        },
+        Target {
+            name: "Cost per request",
+            shown: format!("${:.5}", all.cost_usd_per_request),
+            limit_shown: format!("< ${cost_target}"),
+            met: all.costed_requests > 0 && all.cost_usd_per_request < cost_target,
+        },
+    ]
+}
+
+fn row(s: &Stats, name: &str) -> String {
+    let l = s.latency_ms.as_ref();
+    format!(
+        "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} % | ${:.5} | ${:.4} |\n",
+        s.requests,
+        opt(l, |d| d.p50),
+        opt(l, |d| d.p95),
+        opt(l, |d| d.p99),
+        opt(s.ttft_ms.as_ref(), |d| d.p50),
+        opt(s.ttft_ms.as_ref(), |d| d.p95),
+        s.tpot_ms.as_ref().map_or("–".into(), |d| format!("{:.1} ms", d.p50)),
+        s.output_tokens_per_s.as_ref().map_or("–".into(), |d| format!("{:.1}", d.mean)),
+        s.success_pct,
+        s.cost_usd_per_request,
+        s.cost_usd_total,
+    )
+}
+
+const TABLE_HEAD: &str = "| | requests | p50 | p95 | p99 | TTFT p50 | TTFT p95 | TPOT p50 | tokens/s | success | cost/request | cost total |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+
+fn histogram_chart(s: &Stats) -> Option<String> {
+    let text = s.histograms.as_ref()?.get("latency_ms")?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+    let h: Histogram<u64> = Deserializer::new().deserialize(&mut std::io::Cursor::new(bytes)).ok()?;
+    if h.is_empty() {
+        return None;
+    }
+    let (lo, hi) = (h.min() as f64 / 1000.0, h.max() as f64 / 1000.0);
+    let buckets = 12usize;
+    let width = ((hi - lo) / buckets as f64).max(1.0);
+    let mut counts = vec![0u64; buckets];
+    for v in h.iter_recorded() {
+        let ms = h.median_equivalent(v.value_iterated_to()) as f64 / 1000.0;
+        let i = (((ms - lo) / width) as usize).min(buckets - 1);
+        counts[i] += v.count_at_value();
+    }
+    let labels: Vec<String> = (0..buckets).map(|i| format!("\"{:.0}\"", lo + width * (i as f64 + 0.5))).collect();
+    let max = counts.iter().copied().max().unwrap_or(1);
+    Some(format!(
+        "```mermaid\nxychart-beta\n    title \"Latency distribution (requests per bucket)\"\n    x-axis \"latency (ms)\" [{}]\n    y-axis \"requests\" 0 --> {}\n    bar [{}]\n```\n",
+        labels.join(", "),
+        max + max / 10 + 1,
+        counts.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+    ))
+}
+
+fn percentile_chart(scenarios: &[&Stats]) -> Option<String> {
+    let with: Vec<(&Stats, &Distribution)> =
+        scenarios.iter().filter_map(|s| s.latency_ms.as_ref().map(|d| (*s, d))).collect();
+    if with.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = with.iter().map(|(s, _)| format!("\"{}\"", label(s).replace('"', "'"))).collect();
+    let series =
+        |f: fn(&Distribution) -> f64| with.iter().map(|(_, d)| format!("{:.0}", f(d))).collect::<Vec<_>>().join(", ");
+    let top = with.iter().map(|(_, d)| d.p99).fold(0.0, f64::max);
+    Some(format!(
+        "```mermaid\nxychart-beta\n    title \"Latency per scenario: p50, p95, p99 (ms)\"\n    x-axis [{}]\n    y-axis \"ms\" 0 --> {:.0}\n    bar [{}]\n    bar [{}]\n    bar [{}]\n```\n",
+        names.join(", "),
+        top * 1.1 + 1.0,
+        series(|d| d.p99),
+        series(|d| d.p95),
+        series(|d| d.p50),
+    ))
+}
+
+fn delta(now: f64, before: f64) -> String {
+    if before == 0.0 {
+        return "–".into();
+    }
+    format!("{:+.1} %", (now - before) / before * 100.0)
+}
+
+/// render writes the document and says whether every target was met.
+pub fn render(
+    records: &[Record],
+    baseline: Option<&[Record]>,
+    cost_target: f64,
+    load: &str,
+) -> Result<(String, bool), Error> {
+    let stats: Vec<&Stats> =
+        records.iter().filter_map(|r| if let Record::Stats(s) = r { Some(s.as_ref()) } else { None }).collect();
+    if stats.is_empty() {
+        return Err(Error::input("no stats records in the input (pipe llm-probe through latency-stats first)"));
+    }
+    let overall = stats.iter().find(|s| s.group.is_empty()).copied().or_else(|| (stats.len() == 1).then(|| stats[0]));
+    let scenarios: Vec<&Stats> = stats.iter().filter(|s| s.group.contains_key("scenario")).copied().collect();
+    let Some(all) = overall.or_else(|| scenarios.first().copied()) else {
+        return Err(Error::input("no overall stats record (run latency-stats without --by as well)"));
+    };
+    let mut md = String::new();
+    let _ = writeln!(md, "# Performance Benchmarks\n");
+    let when = all.first_ts.map_or("–".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+    let until = all.last_ts.map_or("–".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+    let _ = writeln!(md, "| run | |\n|---|---|");
+    let _ =
+        writeln!(md, "| provider | {} |", if all.providers.is_empty() { "–".into() } else { all.providers.join(", ") });
+    let _ = writeln!(md, "| model | {} |", if all.models.is_empty() { "–".into() } else { all.models.join(", ") });
+    let _ = writeln!(md, "| window | {when} – {until} |");
+    let _ = writeln!(
+        md,
+        "| requests | {} ({} ok, {} failed, {} warm-up left out) |",
+        all.requests, all.ok, all.failed, all.warmup_excluded
+    );
+    if !load.is_empty() {
+        let _ = writeln!(md, "| load | {load} |");
+    }
+    let _ = writeln!(
+        md,
+        "| tokens | {} in, {} out, {} cache read, {} cache write |",
+        all.tokens.input, all.tokens.output, all.tokens.cache_read_input, all.tokens.cache_creation_input
+    );
+    let _ = writeln!(
+        md,
+        "| generated | {} by report-md {} |\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        env!("CARGO_PKG_VERSION")
+    );
+
+    let ts = targets(all, cost_target);
+    let all_met = ts.iter().all(|t| t.met);
+    let _ = writeln!(md, "## Targets\n\n| target | observed | limit | |\n|---|---:|---:|---|");
+    for t in &ts {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            t.name,
+            t.shown,
+            t.limit_shown,
+            if t.met { "✅ met" } else { "❌ missed" }
+        );
+    }
+    let _ = writeln!(md);
+    let p95 = all.latency_ms.as_ref().map(|d| d.p95);
+    let mut hints = Vec::new();
+    if all.success_pct < 95.0 {
+        hints.push("**Real LLM tests failing (< 95 % success).** Owner: Backend Lead investigates; escalate to the CTO if blocked more than 4 hours. Mitigation: fix the top 3 failure patterns below.");
+    }
+    if p95.is_some_and(|p| p > 8000.0) {
+        hints.push("**Performance does not meet targets (p95 > 8 s).** Owner: Backend + Platform teams; escalate to the CTO if optimisation takes more than a day. Mitigation: identify the top 3 bottlenecks and write an optimisation plan.");
+    } else if p95.is_some_and(|p| p >= 5000.0) {
+        hints.push("**p95 ≥ 5 s.** The plan says: investigate and optimise before proceeding.");
+    }
+    if !hints.is_empty() {
+        let _ = writeln!(md, "## Escalation\n");
+        for h in hints {
+            let _ = writeln!(md, "- {h}");
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "## Overall\n\n{TABLE_HEAD}{}", row(all, "all"));
+    if !scenarios.is_empty() {
+        let _ = writeln!(
+            md,
+            "## Per scenario\n\n{TABLE_HEAD}{}",
+            scenarios.iter().map(|s| row(s, &label(s))).collect::<String>()
+        );
+        if let Some(chart) = percentile_chart(&scenarios) {
+            let _ = writeln!(md, "{chart}");
+        }
+    }
+    if let Some(chart) = histogram_chart(all) {
+        let _ = writeln!(md, "## Latency distribution\n\n{chart}");
+    }
+    let _ = writeln!(md, "## Errors\n");
+    if all.errors.is_empty() {
+        let _ = writeln!(md, "No failed requests.\n");
+    } else {
+        let _ = writeln!(md, "| class | count |\n|---|---:|");
+        for e in &all.errors {
+            let _ = writeln!(md, "| {} | {} |", e.class, e.count);
+        }
+        let _ = writeln!(md, "\n| top failure patterns | class | count |\n|---|---|---:|");
+        for p in &all.top_failures {
+            let _ =
+                writeln!(md, "| `{}` | {} | {} |", p.pattern.replace('|', "\\|").replace('`', "'"), p.class, p.count);
+        }
+        let _ = writeln!(md);
+    }
+    if let Some(base) = baseline {
+        let before = base.iter().find_map(|r| match r {
+            Record::Stats(s) if s.group.is_empty() => Some(s.as_ref()),
+            _ => None,
+        });
+        if let Some(b) = before {
+            let _ = writeln!(
+                md,
+                "## Compared with the baseline\n\n| metric | baseline | now | change |\n|---|---:|---:|---:|"
+            );
+            let pairs: [(&str, Option<f64>, Option<f64>); 3] = [
+                ("p50", b.latency_ms.as_ref().map(|d| d.p50), all.latency_ms.as_ref().map(|d| d.p50)),
+                ("p95", b.latency_ms.as_ref().map(|d| d.p95), all.latency_ms.as_ref().map(|d| d.p95)),
+                ("p99", b.latency_ms.as_ref().map(|d| d.p99), all.latency_ms.as_ref().map(|d| d.p99)),
+            ];
+            for (name, was, now) in pairs {
+                if let (Some(w), Some(n)) = (was, now) {
+                    let _ = writeln!(md, "| {name} latency | {} | {} | {} |", secs(w), secs(n), delta(n, w));
+                }
+            }
+            let _ = writeln!(
+                md,
+                "| success | {:.2} % | {:.2} % | {:+.2} pts |",
+                b.success_pct,
+                all.success_pct,
+                all.success_pct - b.success_pct
+            );
+            let _ = writeln!(
+                md,
+                "| cost/request | ${:.5} | ${:.5} | {} |\n",
+                b.cost_usd_per_request,
+                all.cost_usd_per_request,
+                delta(all.cost_usd_per_request, b.cost_usd_per_request)
+            );
+        }
+    }
+    let _ = writeln!(
+        md,
+        "_Percentiles from HDR histograms (3 significant digits); latency of successful requests, end to end; TTFT to the first answer token._"
+    );
+    Ok((md, all_met))
+}

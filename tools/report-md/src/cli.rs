@@ -1,0 +1,88 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, Parser, Subcommand};
+use navikit::Error;
+
+const AFTER_HELP: &str = "\
+Input: records (NDJSON) from FILEs, or standard input when FILE is `-` or absent.
+
+Exit status: 0 written (benchmarks: every plan target met; checklist: every box ticked),
+1 a target missed / a box unticked / a check in the input failed, 2 usage or input error.
+
+Examples:
+  llm-probe run --runs 100 | latency-stats --histograms > s.ndjson; latency-stats --by scenario --histograms results.ndjson >> s.ndjson
+  report-md benchmarks s.ndjson --output docs/PERFORMANCE_BENCHMARKS.md --baseline last-week.ndjson
+  pg-check | report-md validation-log --log docs/staging_validation_log.md
+  cat results/*.ndjson | report-md checklist --output docs/week1_checklist.md
+  k8s-check | report-md prometheus > /var/lib/node_exporter/navi_checks.prom";
+
+/// Cli is the top level.
+#[derive(Debug, Parser)]
+#[command(name = "report-md", version, about = "Write the plan's documents from records", after_help = AFTER_HELP)]
+pub struct Cli {
+    /// What to write.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Command is a document kind.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// PERFORMANCE_BENCHMARKS.md from stats records (overall and per scenario).
+    Benchmarks(BenchArgs),
+    /// Append a run's check records to the staging validation log.
+    ValidationLog(LogArgs),
+    /// The week-1 success checklist, ticked from evidence.
+    Checklist(OutArgs),
+    /// Prometheus textfile gauges for check records (node_exporter).
+    Prometheus(OutArgs),
+}
+
+/// OutArgs are inputs and an output file.
+#[derive(Debug, ClapArgs)]
+pub struct OutArgs {
+    /// Record files (`-` = stdin; default stdin).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Write here instead of stdout (replaced atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// BenchArgs are `benchmarks`' flags.
+#[derive(Debug, ClapArgs)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub out: OutArgs,
+    /// Stats records of an earlier run, to compare against.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<String>,
+    /// Target cost per request in USD.
+    #[arg(long, default_value_t = 0.02)]
+    pub cost_target: f64,
+    /// Concurrency or rate, for the run metadata.
+    #[arg(long, default_value = "")]
+    pub load: String,
+}
+
+/// LogArgs are `validation-log`'s flags.
+#[derive(Debug, ClapArgs)]
+pub struct LogArgs {
+    /// Record files (`-` = stdin; default stdin).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+    /// The log to append to (created with its title when missing).
+    #[arg(long, default_value = "docs/staging_validation_log.md", value_name = "FILE")]
+    pub log: PathBuf,
+    /// The time to log the run at (RFC 3339; default now, local time of day in UTC).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+/// parse reads the process arguments.
+pub fn parse() -> Result<Command, Error> {
+    Ok(navikit::cli::parse_args::<Cli>()?.command)
+}
