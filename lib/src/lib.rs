@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod duration;
 pub mod exit;
+pub mod http;
 pub mod ndjson;
 pub mod pattern;
 pub mod record;

@@ -22,20 +22,11 @@ pub struct Timeouts {
     pub total: Duration,
 }
 
-/// agent builds the HTTP client: statuses come back as responses, Nagle off.
+/// agent builds the HTTP client with the shared set-up.
 pub fn agent(t: &Timeouts) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .no_delay(true)
-        .timeout_connect(Some(t.connect))
-        .timeout_recv_response(Some(t.first_token))
-        .timeout_per_read(Some(t.stall))
-        .timeout_global(Some(t.total))
-        .user_agent(concat!("llm-probe/", env!("CARGO_PKG_VERSION")))
-        .max_idle_connections_per_host(4096)
-        .max_idle_connections(4096)
-        .build()
-        .into()
+    let shared =
+        navikit::http::Timeouts { connect: t.connect, first_byte: t.first_token, per_read: t.stall, total: t.total };
+    navikit::http::agent(&shared, concat!("llm-probe/", env!("CARGO_PKG_VERSION")), 4096)
 }
 
 /// Answer is what a successful attempt received, times relative to its send.

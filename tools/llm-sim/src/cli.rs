@@ -58,6 +58,10 @@ pub struct Args {
     /// Largest accepted request body in bytes (413 beyond).
     #[arg(long, default_value_t = 1 << 20)]
     pub max_body_bytes: usize,
+    /// Break service endpoints on purpose: `health` answers 500, `metrics` sends
+    /// text that is not valid Prometheus exposition (comma-separated).
+    #[arg(long = "break", value_delimiter = ',', value_name = "ENDPOINT")]
+    pub break_endpoints: Vec<String>,
     /// Write llm_metrics, telemetry_events and audit_logs rows for NAVI chats
     /// (the URL is read from DATABASE_URL when this flag is given without it).
     #[arg(long)]
@@ -91,6 +95,10 @@ pub struct Options {
     pub max_body_bytes: usize,
     /// Database URL when recording NAVI chats.
     pub database_url: Option<String>,
+    /// `/health` answers 500.
+    pub break_health: bool,
+    /// `/metrics` answers malformed text.
+    pub break_metrics: bool,
 }
 
 /// parse reads the process arguments and environment into checked options.
@@ -110,7 +118,14 @@ pub fn check(a: Args) -> Result<Options, Error> {
     } else {
         None
     };
+    for e in &a.break_endpoints {
+        if e != "health" && e != "metrics" {
+            return Err(Error::input(format!("--break: unknown endpoint `{e}` (health, metrics)")));
+        }
+    }
     Ok(Options {
+        break_health: a.break_endpoints.iter().any(|e| e == "health"),
+        break_metrics: a.break_endpoints.iter().any(|e| e == "metrics"),
         listen: a.listen,
         seed: a.seed,
         speed: a.speed,

@@ -25,13 +25,21 @@ use crate::stream::body_from;
 pub const NAVI_MODEL: &str = "claude-sonnet-4";
 
 /// health handles `GET /health`.
-pub async fn health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+pub async fn health(State(state): State<SharedState>) -> Response {
+    if state.opts.break_health {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"status": "error", "detail": "database unreachable"})))
+            .into_response();
+    }
+    Json(json!({"status": "ok"})).into_response()
 }
 
 /// metrics handles `GET /metrics`.
 pub async fn metrics(State(state): State<SharedState>) -> Response {
-    ([("content-type", "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()).into_response()
+    let mut text = state.metrics.render();
+    if state.opts.break_metrics {
+        text.push_str("aep_llm_calls_total{provider=\"anthropic\" 1\n");
+    }
+    ([("content-type", "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
 fn unprocessable(field: &str, kind: &str, msg: &str) -> Response {
