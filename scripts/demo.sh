@@ -1,15 +1,84 @@
 #!/usr/bin/env bash
-# The main job (README): builds the tools and runs the week's demo offline.
-# Until every tool has landed it summarises a committed sample run.
+# The main job (README): the plan's whole week, offline, in one command.
+# Installs `just` if missing, builds the tools, starts a throwaway PostgreSQL
+# (TLS on) with the stand-in NAVI schema, llm-sim as the LLM API and the NAVI
+# service (production mode, recording chats with Fernet-encrypted audit rows),
+# and the recorded Kubernetes API for k8s-check; then runs monday..friday and
+# two monitor rounds and writes the documents under DEMO_OUT (default
+# demo-out/). Stops everything it started. Against real targets, run the
+# same `just` recipes with the environment pointing at them instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+
+OUT=$(realpath -m "${DEMO_OUT:-demo-out}")
+need_apt ca-certificates openssl
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt postgresql
+need_just
+echo "demo: building (release)" >&2
 cargo build --release --workspace --bins --quiet
 export PATH="$PWD/target/release:$PATH"
-OUT=${DEMO_OUT:-demo-out}
-mkdir -p "$OUT"
-latency-stats --by scenario tests/fixtures/latency-stats/sample-run.ndjson \
-  --threshold 'p95<5s' --threshold 'success>95%' > "$OUT/stats.ndjson"
-latency-stats --by scenario --format table tests/fixtures/latency-stats/sample-run.ndjson \
-  --threshold 'p95<5s' --threshold 'success>95%'
-echo "demo: stats records in $OUT/stats.ndjson" >&2
+
+rm -rf "$OUT"; mkdir -p "$OUT"
+RUN=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  scripts/pg-throwaway.sh stop "$RUN/pg"
+  rm -rf "$RUN"
+}
+trap cleanup EXIT
+
+echo "demo: starting PostgreSQL (TLS) with the stand-in NAVI schema" >&2
+PGPASS=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+PGPORT=$(free_port)
+scripts/pg-throwaway.sh start "$RUN/pg" "$PGPORT" on "$PGPASS"
+ADMIN="postgresql://postgres:$PGPASS@127.0.0.1:$PGPORT"
+psql -q "$ADMIN/postgres" -c "CREATE DATABASE navi_staging" >/dev/null
+psql -q "$ADMIN/navi_staging" -f docs/navi-schema.sql >/dev/null
+export DATABASE_URL="postgresql+psycopg2://postgres:$PGPASS@127.0.0.1:$PGPORT/navi_staging?sslmode=verify-full&sslrootcert=$RUN/pg/server.crt"
+
+echo "demo: starting llm-sim (LLM APIs + NAVI service, production mode)" >&2
+AUDIT_ENCRYPTION_KEY=$(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')
+export AUDIT_ENCRYPTION_KEY
+SIMPORT=$(free_port)
+llm-sim --listen "127.0.0.1:$SIMPORT" --app-env production --record-to-db --speed "${DEMO_SPEED:-2}" \
+  --faults "${DEMO_FAULTS:-429=1%,529=0.5%,cut=0.5%}" --seed 7 2> "$RUN/llm-sim.log" &
+pids+=($!)
+for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$SIMPORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
+export ANTHROPIC_BASE_URL="http://127.0.0.1:$SIMPORT" OPENAI_BASE_URL="http://127.0.0.1:$SIMPORT/v1"
+export STAGING_URL="http://127.0.0.1:$SIMPORT"
+STARTPORT=$(free_port)
+export NAVI_START_CMD="llm-sim --app-env production --listen 127.0.0.1:$STARTPORT"
+export NAVI_START_HEALTH_URL="http://127.0.0.1:$STARTPORT/health"
+
+if [ -x scripts/k8s-recorded-api.sh ]; then
+  echo "demo: serving the recorded Kubernetes API" >&2
+  KPORT=$(free_port)
+  scripts/k8s-recorded-api.sh "$KPORT" healthy > "$RUN/k8s-api.log" 2>&1 &
+  pids+=($!)
+  export KUBECONFIG="$RUN/kubeconfig" KUBECACHEDIR="$RUN/kubecache"
+  scripts/k8s-recorded-api.sh --kubeconfig "$KPORT" > "$KUBECONFIG"
+  for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$KPORT/version" >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
+export NAVI_OUT="$OUT/results" NAVI_DOCS="$OUT/docs" NAVI_TEXTFILE_DIR="$OUT/textfile"
+day() {
+  echo "demo: == just $*" >&2
+  if just "$@"; then echo "demo: $1 passed" >&2; else echo "demo: $1 found issues (exit $?): see $OUT/docs/staging_validation_log.md" >&2; fi
+}
+day monday
+day tuesday "${DEMO_RUNS:-100}" 8
+day wednesday
+day thursday
+day friday
+day monitor
+sleep 1
+day monitor
+day week1
+
+echo >&2
+echo "demo: documents written:" >&2
+ls -1 "$OUT/docs"/*.md >&2
+echo "demo: records in $OUT/results, Prometheus textfile in $OUT/textfile" >&2

@@ -79,7 +79,7 @@ pub struct StartupArgs {
     #[arg(long, env = "NAVI_START_CMD", default_value = "llm-sim --app-env production --listen 127.0.0.1:18799")]
     pub cmd: String,
     /// Health URL of the started service.
-    #[arg(long, default_value = "http://127.0.0.1:18799/health")]
+    #[arg(long, env = "NAVI_START_HEALTH_URL", default_value = "http://127.0.0.1:18799/health")]
     pub health_url: String,
     /// How long each start may take.
     #[arg(long, default_value = "20s")]

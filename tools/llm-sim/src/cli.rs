@@ -66,6 +66,9 @@ pub struct Args {
     /// (the URL is read from DATABASE_URL when this flag is given without it).
     #[arg(long)]
     pub record_to_db: bool,
+    /// Database connections the service keeps open while recording.
+    #[arg(long, default_value_t = 2)]
+    pub db_pool: usize,
 }
 
 /// Options are the checked arguments.
@@ -95,6 +98,8 @@ pub struct Options {
     pub max_body_bytes: usize,
     /// Database URL when recording NAVI chats.
     pub database_url: Option<String>,
+    /// Database connections while recording.
+    pub db_pool: usize,
     /// `/health` answers 500.
     pub break_health: bool,
     /// `/metrics` answers malformed text.
@@ -124,6 +129,7 @@ pub fn check(a: Args) -> Result<Options, Error> {
         }
     }
     Ok(Options {
+        db_pool: a.db_pool,
         break_health: a.break_endpoints.iter().any(|e| e == "health"),
         break_metrics: a.break_endpoints.iter().any(|e| e == "metrics"),
         listen: a.listen,

@@ -129,7 +129,7 @@ pub fn run(opts: Options) -> Result<Outcome, Error> {
 async fn serve(opts: Options) -> Result<(), Error> {
     let listen = opts.listen;
     let recorder = match &opts.database_url {
-        Some(url) => Some(navi::Recorder::connect(url, opts.audit_key.as_deref()).await?),
+        Some(url) => Some(navi::Recorder::connect(url, opts.audit_key.as_deref(), opts.db_pool).await?),
         None => None,
     };
     let state = Arc::new(AppState { recorder, ..AppState::new(opts) });

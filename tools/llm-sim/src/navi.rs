@@ -155,26 +155,33 @@ pub fn stand_in_url(url: &str) -> String {
 }
 
 impl Recorder {
-    /// Recorder::connect opens the connection and starts the writer task.
-    pub async fn connect(url: &str, audit_key: Option<&str>) -> Result<Recorder, Error> {
+    /// Recorder::connect opens a pool of `pool` connections (as NAVI's
+    /// SQLAlchemy pool would) and starts one writer task per connection.
+    pub async fn connect(url: &str, audit_key: Option<&str>, pool: usize) -> Result<Recorder, Error> {
         let shown = navikit::redact::redact_url(url).into_owned();
-        let (client, conn) = tokio_postgres::connect(&stand_in_url(url), tokio_postgres::NoTls)
-            .await
-            .map_err(|e| Error::input(format!("cannot connect to {shown}: {e}")))?;
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                eprintln!("llm-sim: database connection ended: {e}");
-            }
-        });
-        let fernet = audit_key.and_then(|k| fernet::Fernet::new(k.trim()));
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<ChatRow>(1024);
-        tokio::spawn(async move {
-            while let Some(row) = rx.recv().await {
-                if let Err(e) = write_row(&client, fernet.as_ref(), &row).await {
-                    eprintln!("llm-sim: recording chat {} failed: {e}", row.request_id);
+        let (tx, rx) = tokio::sync::mpsc::channel::<ChatRow>(1024);
+        let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+        for _ in 0..pool.max(1) {
+            let (client, conn) = tokio_postgres::connect(&stand_in_url(url), tokio_postgres::NoTls)
+                .await
+                .map_err(|e| Error::input(format!("cannot connect to {shown}: {e}")))?;
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    eprintln!("llm-sim: database connection ended: {e}");
                 }
-            }
-        });
+            });
+            let fernet = audit_key.and_then(|k| fernet::Fernet::new(k.trim()));
+            let rx = rx.clone();
+            tokio::spawn(async move {
+                loop {
+                    let next = rx.lock().await.recv().await;
+                    let Some(row) = next else { break };
+                    if let Err(e) = write_row(&client, fernet.as_ref(), &row).await {
+                        eprintln!("llm-sim: recording chat {} failed: {e}", row.request_id);
+                    }
+                }
+            });
+        }
         Ok(Recorder { tx })
     }
 

@@ -1,0 +1,77 @@
+# The plan's week as recipes. Targets come from the environment (or .env):
+# ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY, DATABASE_URL, STAGING_URL, KUBECONFIG.
+# With none of them, `just demo` runs everything against local stand-ins.
+
+set dotenv-load := true
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export PATH := justfile_directory() + "/target/release:" + env_var("PATH")
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Build the tools (release)
+[group('setup')]
+build:
+    cargo build --release --workspace --bins --quiet
+
+# Monday: preflight — API keys present, config and scenarios valid, target reachable
+[group('week')]
+monday: build
+    scripts/week.sh monday
+
+# Tuesday: 100+ real LLM runs → latency-stats with the plan's targets → docs/PERFORMANCE_BENCHMARKS.md
+[group('week')]
+tuesday RUNS="100" CONCURRENCY="4" RATE="": build
+    RUNS={{RUNS}} CONCURRENCY={{CONCURRENCY}} RATE={{RATE}} scripts/week.sh tuesday
+
+# Wednesday: audit key, secret and configmap checks, and the two start-up tests (no key must fail, a fresh key must start)
+[group('week')]
+wednesday: build
+    scripts/week.sh wednesday
+
+# Thursday: rollout, init migrations, /health, Alembic head, tables
+[group('week')]
+thursday: build
+    scripts/week.sh thursday
+
+# Friday: smoke, DB connections, a real NAVI workload, metrics increasing, llm_metrics rows, HPA, resources
+[group('week')]
+friday: build
+    scripts/week.sh friday
+
+# Weekend monitor (cron, every 4 h): all checks → validation log, Prometheus textfile, leak-trend history; exit 1 alerts
+[group('week')]
+monitor: build
+    scripts/week.sh monitor
+
+# Week-1 success checklist from all the evidence so far → docs/week1_checklist.md
+[group('week')]
+week1: build
+    scripts/week.sh week1
+
+# The whole week offline against llm-sim, a throwaway Postgres and the recorded Kubernetes API
+[group('demo')]
+demo:
+    scripts/demo.sh
+
+# Shard I of N of a probe run, as one pod of the Indexed Job does (local stand-in for distributed-probe)
+[group('scale')]
+probe-shard I N RATE="20" DURATION="30s": build
+    llm-probe run --shard {{I}}/{{N}} --rate {{RATE}} --duration {{DURATION}} | latency-stats --histograms
+
+# fmt check, clippy, tests (what CI runs)
+[group('dev')]
+ci:
+    scripts/test.sh
+
+# Run every fuzz target for SECONDS each
+[group('dev')]
+fuzz SECONDS="60":
+    scripts/fuzz.sh {{SECONDS}}
+
+# Benchmarks against the peers; refreshes docs/benchmarks.md
+[group('dev')]
+bench:
+    scripts/bench.sh
