@@ -178,6 +178,66 @@ impl Drop for TempDir {
     }
 }
 
+/// spawn_listening starts a server that prints `listening on URL` on
+/// stderr, waits for that line and keeps draining stderr afterwards.
+pub fn spawn_listening(mut cmd: Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn server");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let mut url = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap_or_default();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            url = Some(rest.split_whitespace().next().unwrap_or_default().to_string());
+            break;
+        }
+    }
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let url = url.unwrap_or_else(|| panic!("server did not start: {:?}", child.try_wait()));
+    (child, url)
+}
+
+/// K8sApi is a running recorded Kubernetes API with a kubeconfig for it.
+pub struct K8sApi {
+    child: std::process::Child,
+    dir: TempDir,
+}
+
+impl K8sApi {
+    /// K8sApi::start serves `tests/fixtures/k8s/<variant>.json` over the healthy fixture.
+    pub fn start(variant: &str) -> K8sApi {
+        let mut cmd = Command::new(bin_path("recorded-k8s-api"));
+        cmd.args(["0", variant]);
+        let (child, url) = spawn_listening(cmd);
+        let dir = TempDir::new("kube");
+        let config = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: recorded\n  cluster:\n    server: {url}\ncontexts:\n- name: recorded\n  context: {{cluster: recorded, user: recorded}}\ncurrent-context: recorded\nusers:\n- name: recorded\n  user: {{token: recorded-api-token}}\n"
+        );
+        std::fs::write(dir.path("kubeconfig"), config).expect("kubeconfig");
+        K8sApi { child, dir }
+    }
+
+    /// K8sApi::kubeconfig is the path of the kubeconfig.
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.path("kubeconfig")
+    }
+
+    /// K8sApi::cmd is a command with KUBECONFIG and a fresh KUBECACHEDIR set.
+    pub fn cmd(&self, tool: &str) -> Cmd {
+        Cmd::new(tool).env("KUBECONFIG", self.kubeconfig()).env("KUBECACHEDIR", self.dir.path("cache"))
+    }
+}
+
+impl Drop for K8sApi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Sim is a running llm-sim on a free loopback port, stopped when dropped.
 pub struct Sim {
     child: std::process::Child,
@@ -193,30 +253,12 @@ impl Sim {
 
     /// Sim::start_with_env also sets environment variables.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Sim {
-        use std::io::BufRead;
         let mut cmd = Command::new(bin_path("llm-sim"));
-        cmd.args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        cmd.args(["--listen", "127.0.0.1:0"]).args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("spawn llm-sim");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        let mut url = None;
-        for line in lines.by_ref() {
-            let line = line.unwrap_or_default();
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                url = Some(rest.trim().to_string());
-                break;
-            }
-        }
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        let url = url.unwrap_or_else(|| panic!("llm-sim did not start: {:?}", child.try_wait()));
+        let (child, url) = spawn_listening(cmd);
         Sim { child, url }
     }
 
