@@ -56,6 +56,13 @@ week1: build
 demo:
     scripts/demo.sh
 
+# Run the probe as a Kubernetes Indexed Job of N pods and merge their histograms (deploy/k8s/llm-probe-job.yaml)
+[group('scale')]
+distributed-probe N="4" NAMESPACE="navi-staging": build
+    sed 's/completions: 4 .*/completions: {{N}}/; s/parallelism: 4/parallelism: {{N}}/; s/value: "4"}/value: "{{N}}"}/' deploy/k8s/llm-probe-job.yaml | kubectl apply -n {{NAMESPACE}} -f -
+    kubectl wait -n {{NAMESPACE}} --for=condition=complete --timeout=2h job/llm-probe
+    kubectl logs -n {{NAMESPACE}} -l job-name=llm-probe --tail=-1 --max-log-requests={{N}} | grep '^{"kind":"stats"' | latency-stats --merge --format table
+
 # Shard I of N of a probe run, as one pod of the Indexed Job does (local stand-in for distributed-probe)
 [group('scale')]
 probe-shard I N RATE="20" DURATION="30s": build

@@ -14,10 +14,13 @@ source scripts/lib.sh
 OUT=$(realpath -m "${DEMO_OUT:-demo-out}")
 need_apt ca-certificates openssl
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt postgresql
-need_just
-echo "demo: building (release)" >&2
-cargo build --release --workspace --bins --quiet
-export PATH="$PWD/target/release:$PATH"
+# DEMO_PROFILE=debug and DEMO_NO_JUST=1 let the pipeline test run this script
+# with the test build and without installing just.
+PROFILE=${DEMO_PROFILE:-release}
+if [ "${DEMO_NO_JUST:-}" != 1 ]; then need_just; fi
+echo "demo: building ($PROFILE)" >&2
+if [ "$PROFILE" = release ]; then cargo build --release --workspace --bins --quiet; else cargo build --workspace --bins --quiet; fi
+export PATH="$PWD/target/$PROFILE:$PATH"
 
 rm -rf "$OUT"; mkdir -p "$OUT"
 RUN=$(mktemp -d)
@@ -66,7 +69,12 @@ fi
 export NAVI_OUT="$OUT/results" NAVI_DOCS="$OUT/docs" NAVI_TEXTFILE_DIR="$OUT/textfile"
 day() {
   echo "demo: == just $*" >&2
-  if just "$@"; then echo "demo: $1 passed" >&2; else echo "demo: $1 found issues (exit $?): see $OUT/docs/staging_validation_log.md" >&2; fi
+  local run=(just "$@")
+  if [ "${DEMO_NO_JUST:-}" = 1 ]; then
+    run=(scripts/week.sh "$1")
+    [ "$1" = tuesday ] && export RUNS="$2" CONCURRENCY="$3"
+  fi
+  if "${run[@]}"; then echo "demo: $1 passed" >&2; else echo "demo: $1 found issues (exit $?): see $OUT/docs/staging_validation_log.md" >&2; fi
 }
 day monday
 day tuesday "${DEMO_RUNS:-100}" 8

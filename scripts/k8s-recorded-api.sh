@@ -23,6 +23,6 @@ YAML
   exit 0
 fi
 command -v kubectl >/dev/null || { source scripts/lib.sh; need_apt kubernetes-client; }
-bin=target/release/recorded-k8s-api
+bin=target/${DEMO_PROFILE:-release}/recorded-k8s-api
 [ -x "$bin" ] || bin=target/debug/recorded-k8s-api
 exec "$bin" "${1:?port}" "${2:-healthy}"

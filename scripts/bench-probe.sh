@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# llm-probe against oha on the same llm-sim endpoint (no delays), side by
+# side: requests/s at -c 10 and -c 100, client-added latency, open-loop rate
+# accuracy at 500 req/s, RSS with 1,000 concurrent streams. Bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+command -v oha >/dev/null || cargo install --locked --quiet oha
+cargo build --release --quiet -p llm-sim -p llm-probe -p latency-stats
+N=${BENCH_N:-20000}
+PORT=$(free_port)
+./target/release/llm-sim --listen 127.0.0.1:$PORT --speed 0 2>/dev/null &
+SIM=$!; trap 'kill $SIM 2>/dev/null || true' EXIT
+sleep 0.5
+BODY='{"model":"gpt-4o","max_tokens":16,"messages":[{"role":"user","content":"hi"}],"stream":false}'
+T=$(mktemp -d)
+mkdir -p "$T/s"; printf 'prompt: hi\nmax_tokens: 16\n' > "$T/s/hi.yaml"
+echo "| measure | llm-probe | oha |"
+echo "|---|---:|---:|"
+for c in 10 100; do
+  o=$(oha -n $N -c $c --no-tui --output-format json -m POST -H 'content-type: application/json' -d "$BODY" "http://127.0.0.1:$PORT/v1/chat/completions" | python3 -c 'import json,sys; d=json.load(sys.stdin)["summary"]; print(round(d["requestsPerSec"]))')
+  start=$(date +%s.%N)
+  ./target/release/llm-probe run --provider openai --model gpt-4o --base-url "http://127.0.0.1:$PORT" --no-stream --scenarios "$T/s" --runs $N -c $c --retries 0 > "$T/p$c.ndjson" 2>/dev/null
+  end=$(date +%s.%N)
+  p=$(python3 -c "print(round($N/($end-$start)))")
+  echo "| non-streaming req/s, -c $c ($N requests) | $p ($(python3 -c "print(round(100*$p/$o))") % of oha) | $o |"
+done
+lat=$(./target/release/latency-stats "$T/p10.ndjson" | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline())["latency_ms"]; print(f"{d[\"p50\"]*1000:.0f} µs / {d[\"p99\"]*1000:.0f} µs")')
+echo "| latency p50 / p99 at -c 10 with a zero-delay server (client-added + loopback) | $lat | |"
+start=$(date +%s.%N)
+./target/release/llm-probe run --provider openai --model gpt-4o --base-url "http://127.0.0.1:$PORT" --no-stream --scenarios "$T/s" --rate 500 --duration 10s --retries 0 > "$T/open.ndjson" 2>/dev/null
+n=$(wc -l < "$T/open.ndjson")
+echo "| open loop, target 500 req/s for 10 s: achieved | $(python3 -c "print(f'{$n/10:.1f} req/s ({100*($n/10-500)/500:+.2f} %)')") | |"
+kill $SIM; wait $SIM 2>/dev/null || true
+./target/release/llm-sim --listen 127.0.0.1:$PORT --speed 1 2>/dev/null &
+SIM=$!
+sleep 0.5
+/usr/bin/time -f "%M" -o "$T/rss" ./target/release/llm-probe run --provider anthropic --base-url "http://127.0.0.1:$PORT" --scenario explain-code --rate 400 --duration 5s --max-in-flight 1200 --retries 0 > "$T/streams.ndjson" 2>/dev/null
+inflight=$(./target/release/latency-stats "$T/streams.ndjson" | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(round(400*d["latency_ms"]["mean"]/1000))')
+echo "| RSS with ~$inflight concurrent streams (400 req/s × mean latency) | $(( $(cat "$T/rss") / 1024 )) MB | |"
+rm -rf "$T"
