@@ -66,6 +66,8 @@ if [ -x scripts/k8s-recorded-api.sh ]; then
   for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$KPORT/version" >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
+# Cloud provisioning evidence: recorded aws CLI answers (no cloud account here).
+export CLOUD_PROVIDER=aws CLOUD_CHECK_FROM="$PWD/tests/fixtures/cloud/aws-healthy" STAGING_DB_HOST=navi-staging.abc123.us-west-2.rds.amazonaws.com
 export NAVI_OUT="$OUT/results" NAVI_DOCS="$OUT/docs" NAVI_TEXTFILE_DIR="$OUT/textfile"
 day() {
   echo "demo: == just $*" >&2

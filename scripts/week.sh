@@ -10,6 +10,7 @@
 #   DATABASE_URL         staging database (sslmode in the URL or DB_SSLMODE)
 #   STAGING_URL          the NAVI service
 #   KUBECONFIG, NAVI_NAMESPACE, NAVI_DEPLOYMENT   the cluster (k8s steps are skipped without kubectl access)
+#   CLOUD_PROVIDER       aws or gcp for cloud-check (CLOUD_CHECK_FROM: a directory of captured CLI outputs)
 #   NAVI_START_CMD       the service's start command for the audit-key start-up test
 #   NAVI_TEXTFILE_DIR    where `monitor` writes navi_checks.prom (node_exporter)
 set -uo pipefail
@@ -39,9 +40,20 @@ k8s() { if have_k8s; then k8s-check -n "$NS" "$@"; note $?; else skip k8s-check 
 pg() { if have_db; then pg-check "$@"; note $?; else skip pg-check "DATABASE_URL is not set"; fi; }
 web() { if have_http; then http-check "$@"; note $?; else skip http-check "STAGING_URL is not set"; fi; }
 
+cloud() {
+  local extra=()
+  [ -n "${CLOUD_CHECK_FROM:-}" ] && extra+=(--from "$CLOUD_CHECK_FROM")
+  [ -f "$OUT/wednesday.ndjson" ] && extra+=(--k8s-records "$OUT/wednesday.ndjson")
+  if [ -n "${CLOUD_PROVIDER:-}" ]; then
+    cloud-check --provider "$CLOUD_PROVIDER" "${extra[@]}" "$@"; note $?
+  else
+    skip cloud-check "CLOUD_PROVIDER is not set (aws or gcp)"
+  fi
+}
+
 monday() {
   local f="$OUT/monday.ndjson"
-  llm-probe preflight --config "$CONFIG" > "$f"; note $?
+  { llm-probe preflight --config "$CONFIG"; note $?; cloud; } > "$f"
   log_day "$f"
 }
 

@@ -32,3 +32,20 @@ pub fn agent(t: &Timeouts, user_agent: &str, idle_connections: usize) -> ureq::A
         .build()
         .into()
 }
+
+/// is_loopback says whether a URL points at this machine (llm-sim, a local stand-in).
+pub fn is_loopback(url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
+    matches!(host, "localhost" | "[") || host.starts_with("127.") || url.contains("://[::1]")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn loopback_urls() {
+        assert!(super::is_loopback("http://127.0.0.1:8787"));
+        assert!(super::is_loopback("http://localhost/v1"));
+        assert!(super::is_loopback("http://[::1]:8787"));
+        assert!(!super::is_loopback("https://api.anthropic.com"));
+    }
+}

@@ -298,6 +298,9 @@ pub struct Stats {
     /// Distinct models seen (at most 16).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<String>,
+    /// Distinct targets (base URLs) seen (at most 16): tells a real provider from llm-sim.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
     /// End-to-end latency of successful requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<Distribution>,

@@ -47,6 +47,7 @@ pub struct GroupAcc {
     last_ts: Option<String>,
     providers: Vec<String>,
     models: Vec<String>,
+    targets: Vec<String>,
 }
 
 /// ProbeView is what one probe record contributes, borrowed from the line.
@@ -74,6 +75,8 @@ pub struct ProbeView<'a> {
     pub provider: Option<Cow<'a, str>>,
     /// Model.
     pub model: Option<Cow<'a, str>>,
+    /// Target base URL.
+    pub target: Option<Cow<'a, str>>,
 }
 
 fn field_index(f: Field) -> usize {
@@ -120,6 +123,9 @@ impl GroupAcc {
         }
         if let Some(v) = p.model.as_deref() {
             push_label(&mut self.models, v);
+        }
+        if let Some(v) = p.target.as_deref() {
+            push_label(&mut self.targets, v);
         }
         let [i, o, cw, cr] = p.tokens;
         self.tokens.input += i.unwrap_or(0);
@@ -208,6 +214,9 @@ impl GroupAcc {
         for m in &other.models {
             push_label(&mut self.models, m);
         }
+        for t in &other.targets {
+            push_label(&mut self.targets, t);
+        }
     }
 
     /// GroupAcc::value is the observed value of a threshold's metric.
@@ -286,6 +295,7 @@ impl GroupAcc {
             last_ts: self.last_ts.as_deref().and_then(parse_ts),
             providers: self.providers.clone(),
             models: self.models.clone(),
+            targets: self.targets.clone(),
             latency_ms: dist(Field::Latency),
             service_ms: dist(Field::Service),
             ttft_ms: dist(Field::Ttft),
@@ -335,6 +345,7 @@ impl GroupAcc {
         acc.last_ts = s.last_ts.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
         acc.providers = s.providers.clone();
         acc.models = s.models.clone();
+        acc.targets = s.targets.clone();
         Ok(acc)
     }
 }

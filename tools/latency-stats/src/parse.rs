@@ -73,6 +73,7 @@ impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'_, 'a> {
                 match key {
                     "provider" => view.provider = groups[j].clone(),
                     "model" => view.model = groups[j].clone(),
+                    "target" => view.target = groups[j].clone(),
                     "ok" => ok = Some(value == "true"),
                     "warmup" => view.warmup = value == "true",
                     _ => {}
@@ -97,6 +98,7 @@ impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'_, 'a> {
                 "ts" => view.ts = Some(map.next_value::<Cow<'de, str>>()?),
                 "provider" => view.provider = Some(map.next_value::<Cow<'de, str>>()?),
                 "model" => view.model = Some(map.next_value::<Cow<'de, str>>()?),
+                "target" => view.target = Some(map.next_value::<Cow<'de, str>>()?),
                 "error" => {
                     let e: Option<ErrorView<'de>> = map.next_value()?;
                     view.error = e.map(|e| (e.class, e.message));

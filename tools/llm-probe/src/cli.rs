@@ -328,10 +328,7 @@ pub fn target(c: &Common) -> Result<Target, Error> {
 }
 
 /// is_loopback says whether a URL points at this machine (llm-sim needs no key).
-pub fn is_loopback(url: &str) -> bool {
-    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
-    matches!(host, "127.0.0.1" | "localhost" | "[::1]") || host.starts_with("127.")
-}
+pub use navikit::http::is_loopback;
 
 fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
     let target = target(&a.common)?;

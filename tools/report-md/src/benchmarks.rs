@@ -156,6 +156,11 @@ pub fn render(
     let _ =
         writeln!(md, "| provider | {} |", if all.providers.is_empty() { "–".into() } else { all.providers.join(", ") });
     let _ = writeln!(md, "| model | {} |", if all.models.is_empty() { "–".into() } else { all.models.join(", ") });
+    if !all.targets.is_empty() {
+        let local = all.targets.iter().all(|t| navikit::http::is_loopback(t));
+        let note = if local { " (local stand-in: llm-sim, not a real provider)" } else { "" };
+        let _ = writeln!(md, "| target | {}{note} |", all.targets.join(", "));
+    }
     let _ = writeln!(md, "| window | {when} – {until} |");
     let _ = writeln!(
         md,

@@ -21,10 +21,17 @@ const ITEMS: &[(&str, &str, Rule)] = &[
         "100+ tests completed with real models",
         Rule::Stats(|s| {
             let models = s.models.join(", ");
-            if s.requests >= 100 {
-                Ok(format!("{} requests to {models}", s.requests))
-            } else {
+            let local = !s.targets.is_empty() && s.targets.iter().all(|t| navikit::http::is_loopback(t));
+            if s.requests < 100 {
                 Err(format!("only {} requests in the stats", s.requests))
+            } else if local {
+                Err(format!(
+                    "{} requests, but to a local target ({}): llm-sim is not a real model",
+                    s.requests,
+                    s.targets.join(", ")
+                ))
+            } else {
+                Ok(format!("{} requests to {models}", s.requests))
             }
         }),
     ),
