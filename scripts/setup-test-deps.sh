@@ -12,6 +12,14 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt postgresql
 command -v psql >/dev/null || need_apt postgresql-client
 mkdir -p target
 
+# Headless Chromium and Node for rendering the Mermaid charts (report-md tests).
+command -v chromium >/dev/null || need_apt chromium
+command -v npm >/dev/null || need_apt nodejs npm
+if [ ! -f target/mermaid/node_modules/mermaid/dist/mermaid.min.js ]; then
+  mkdir -p target/mermaid
+  (cd target/mermaid && npm install --silent --no-audit --no-fund mermaid@11 >/dev/null)
+fi
+
 # Python venv with the official SDKs (the conformance tests' real clients).
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
   need_apt python3 python3-venv python3-pip

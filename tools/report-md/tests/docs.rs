@@ -161,3 +161,16 @@ fn bad_input_exits_2() {
     out.assert_code(2);
     assert!(out.stderr.contains("no stats records"));
 }
+
+#[test]
+fn the_mermaid_charts_render_in_a_real_headless_chromium() {
+    let dir = TempDir::new("mermaid");
+    let png = dir.path("charts.png");
+    let out = Cmd::program(navi_testkit::workspace_root().join("scripts/render-mermaid.sh"))
+        .arg(fixture("report-md/PERFORMANCE_BENCHMARKS.md"))
+        .arg(&png)
+        .run();
+    out.assert_code(0);
+    assert_eq!(out.stdout.trim(), "ok 0\nok 1", "Mermaid could not render a chart: {}", out.stderr);
+    assert!(std::fs::metadata(&png).map(|m| m.len() > 10_000).unwrap_or(false), "no screenshot written");
+}
