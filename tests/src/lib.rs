@@ -137,6 +137,18 @@ impl Output {
             .collect()
     }
 
+    /// Output::checks maps each check record of stdout by its check name
+    /// (the last record wins for per-pod checks).
+    pub fn checks(&self) -> std::collections::BTreeMap<String, navikit::record::Check> {
+        self.records()
+            .into_iter()
+            .map(|r| match r {
+                Record::Check(c) => (c.check.clone(), c),
+                other => panic!("expected check records, got {}", other.kind()),
+            })
+            .collect()
+    }
+
     /// Output::json parses every stdout line as a JSON value.
     pub fn json(&self) -> Vec<serde_json::Value> {
         self.stdout

@@ -61,15 +61,9 @@ pub struct ServiceArgs {
     /// Request timeout.
     #[arg(long, default_value = "15s")]
     pub timeout: String,
-    /// Only these checks.
-    #[arg(long, value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Skip these checks.
-    #[arg(long, value_delimiter = ',')]
-    pub skip: Vec<String>,
-    /// Warnings fail the run too.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub selection: navikit::cli::Selection,
 }
 
 /// StartupArgs are the startup test's flags.
@@ -109,12 +103,8 @@ pub struct ServiceOptions {
     pub smoke_limit: Duration,
     /// Timeout.
     pub timeout: Duration,
-    /// Only.
-    pub only: Vec<String>,
-    /// Skip.
-    pub skip: Vec<String>,
-    /// Strict.
-    pub strict: bool,
+    /// Which checks run, and whether warnings fail.
+    pub selection: navikit::cli::Selection,
 }
 
 fn dur(flag: &str, v: &str) -> Result<Duration, Error> {
@@ -134,11 +124,7 @@ pub fn parse() -> Result<Parsed, Error> {
             navikit::redact::redact_url(&a.base_url)
         )));
     }
-    for n in a.only.iter().chain(&a.skip) {
-        if !crate::NAMES.contains(&n.as_str()) {
-            return Err(Error::input(format!("unknown check `{n}` (known: {})", crate::NAMES.join(", "))));
-        }
-    }
+    a.selection.validate(crate::NAMES)?;
     Ok(Parsed::Service(Box::new(ServiceOptions {
         base_url: a.base_url.trim_end_matches('/').to_string(),
         series: a.require_series,
@@ -146,8 +132,6 @@ pub fn parse() -> Result<Parsed, Error> {
         history: a.history,
         smoke_limit: dur("smoke-limit", &a.smoke_limit)?,
         timeout: dur("timeout", &a.timeout)?,
-        only: a.only,
-        skip: a.skip,
-        strict: a.strict,
+        selection: a.selection,
     })))
 }

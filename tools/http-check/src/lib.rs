@@ -24,7 +24,7 @@ pub const NAMES: &[&str] = &["http.health", "http.metrics.present", "http.metric
 /// run carries out a parsed command line.
 pub fn run(p: Parsed) -> Result<Outcome, Error> {
     let (checks, strict) = match p {
-        Parsed::Service(o) => (service(&o)?, o.strict),
+        Parsed::Service(o) => (service(&o)?, o.selection.strict),
         Parsed::Startup(cmd, health, timeout) => (startup::run(&cmd, &health, timeout), false),
     };
     let mut w = RecordWriter::stdout();
@@ -79,7 +79,7 @@ pub fn service(o: &ServiceOptions) -> Result<Vec<Check>, Error> {
     };
     let agent = navikit::http::agent(&t, concat!("http-check/", env!("CARGO_PKG_VERSION")), 4);
     let target = navikit::redact::redact_url(&o.base_url).into_owned();
-    let wanted = |n: &str| (o.only.is_empty() || o.only.iter().any(|x| x == n)) && !o.skip.iter().any(|x| x == n);
+    let wanted = |n: &str| o.selection.wanted(n);
     let check = |name: &str, status, msg: String| Check::new(TOOL, name, &target, status, msg);
     let mut out = Vec::new();
     if wanted("http.health") {

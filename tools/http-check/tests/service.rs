@@ -5,16 +5,10 @@
 use std::collections::BTreeMap;
 
 use navi_testkit::{Cmd, Output, Sim, TempDir};
-use navikit::record::{Check, Record};
+use navikit::record::Check;
 
 fn checks(out: &Output) -> BTreeMap<String, Check> {
-    out.records()
-        .into_iter()
-        .map(|r| match r {
-            Record::Check(c) => (c.check.clone(), c),
-            other => panic!("expected check, got {}", other.kind()),
-        })
-        .collect()
+    out.checks()
 }
 
 fn run(sim: &Sim, args: &[&str]) -> Output {

@@ -97,7 +97,7 @@ pub fn all(o: &Options) -> Vec<Check> {
         endpoints: OnceCell::new(),
         nodes: OnceCell::new(),
     };
-    let wanted = |n: &str| (o.only.is_empty() || o.only.iter().any(|x| x == n)) && !o.skip.iter().any(|x| x == n);
+    let wanted = |n: &str| o.selection.wanted(n);
     let target = format!("{}/{}", o.ns, o.deployment);
     let mut out = Vec::new();
     type One = fn(&Cluster<'_>, &str) -> Vec<Check>;

@@ -75,15 +75,9 @@ pub struct Args {
     /// Database configmap.
     #[arg(long, default_value = "navi-database-config-staging")]
     pub configmap: String,
-    /// Only these checks.
-    #[arg(long, value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Skip these checks.
-    #[arg(long, value_delimiter = ',')]
-    pub skip: Vec<String>,
-    /// Warnings fail the run too.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub selection: navikit::cli::Selection,
     /// Print every check with its meaning, then exit.
     #[arg(long)]
     pub list: bool,
@@ -122,12 +116,8 @@ pub struct Options {
     pub secret: String,
     /// ConfigMap name.
     pub configmap: String,
-    /// Only.
-    pub only: Vec<String>,
-    /// Skip.
-    pub skip: Vec<String>,
-    /// Strict.
-    pub strict: bool,
+    /// Which checks run, and whether warnings fail.
+    pub selection: navikit::cli::Selection,
     /// List and exit.
     pub list: bool,
 }
@@ -136,11 +126,7 @@ pub struct Options {
 pub fn parse() -> Result<Options, Error> {
     let a = navikit::cli::parse_args::<Args>()?;
     let dur = |flag: &str, v: &str| navikit::duration::parse(v).map_err(|e| Error::input(format!("--{flag}: {e}")));
-    for n in a.only.iter().chain(&a.skip) {
-        if !crate::CHECKS.iter().any(|(c, _)| c == n) {
-            return Err(Error::input(format!("unknown check `{n}` (k8s-check --list shows them)")));
-        }
-    }
+    a.selection.validate(&crate::CHECKS.iter().map(|(c, _)| *c).collect::<Vec<_>>())?;
     Ok(Options {
         kubectl: Kubectl { program: a.kubectl, context: a.context, timeout: dur("timeout", &a.timeout)? },
         service: a.service.unwrap_or_else(|| a.deployment.clone()),
@@ -157,9 +143,7 @@ pub fn parse() -> Result<Options, Error> {
         usage_warn_pct: a.usage_warn_pct,
         secret: a.secret,
         configmap: a.configmap,
-        only: a.only,
-        skip: a.skip,
-        strict: a.strict,
+        selection: a.selection,
         list: a.list,
     })
 }

@@ -75,7 +75,7 @@ pub fn run(opts: &cli::Options) -> Result<Outcome, Error> {
     }
     let mut failed = false;
     for c in checks::all(opts) {
-        failed |= c.status.fails(opts.strict);
+        failed |= c.status.fails(opts.selection.strict);
         out.write(&Record::Check(c))?;
     }
     Ok(Outcome::from_failed(failed))

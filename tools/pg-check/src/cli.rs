@@ -76,15 +76,9 @@ pub struct Args {
     /// Runs of steady growth that count as a leak.
     #[arg(long, default_value_t = 4)]
     pub trend_runs: usize,
-    /// Only these checks (comma-separated names).
-    #[arg(long, value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Skip these checks.
-    #[arg(long, value_delimiter = ',')]
-    pub skip: Vec<String>,
-    /// Warnings fail the run too.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub selection: navikit::cli::Selection,
 }
 
 /// Options are the checked arguments.
@@ -120,12 +114,8 @@ pub struct Options {
     pub history: Option<PathBuf>,
     /// Trend length.
     pub trend_runs: usize,
-    /// Selected checks.
-    pub only: Vec<String>,
-    /// Skipped checks.
-    pub skip: Vec<String>,
-    /// Strict mode.
-    pub strict: bool,
+    /// Which checks run, and whether warnings fail.
+    pub selection: navikit::cli::Selection,
 }
 
 const DEFAULT_TABLES: &str = include_str!("../tables.txt");
@@ -163,12 +153,7 @@ pub fn check(a: Args) -> Result<Options, Error> {
         .audit_column
         .split_once('.')
         .ok_or_else(|| Error::input(format!("--audit-column `{}`: write TABLE.COLUMN", a.audit_column)))?;
-    let known = crate::checks::NAMES;
-    for n in a.only.iter().chain(&a.skip) {
-        if !known.contains(&n.as_str()) {
-            return Err(Error::input(format!("unknown check `{n}` (known: {})", known.join(", "))));
-        }
-    }
+    a.selection.validate(crate::checks::NAMES)?;
     Ok(Options {
         target,
         limits: Limits {
@@ -189,8 +174,6 @@ pub fn check(a: Args) -> Result<Options, Error> {
         audit_key: std::env::var("AUDIT_ENCRYPTION_KEY").ok().filter(|k| !k.trim().is_empty()),
         history: a.history,
         trend_runs: a.trend_runs.max(2),
-        only: a.only,
-        skip: a.skip,
-        strict: a.strict,
+        selection: a.selection,
     })
 }

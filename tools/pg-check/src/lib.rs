@@ -20,13 +20,12 @@ pub fn run(opts: &Options) -> Result<Outcome, Error> {
     let mut out = RecordWriter::stdout();
     let mut failed = false;
     let mut emit = |c: Check, out: &mut RecordWriter<std::io::Stdout>| -> Result<(), Error> {
-        failed |= c.status.fails(opts.strict);
+        failed |= c.status.fails(opts.selection.strict);
         out.write(&Record::Check(c))?;
         Ok(())
     };
     let ctx = Ctx { opts, target: opts.target.display() };
-    let wanted =
-        |n: &str| (opts.only.is_empty() || opts.only.iter().any(|o| o == n)) && !opts.skip.iter().any(|s| s == n);
+    let wanted = |n: &str| opts.selection.wanted(n);
     let started = Instant::now();
     let mut client = match conn::connect(&opts.target, &opts.limits) {
         Ok(c) => c,

@@ -6,16 +6,10 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 
 use navi_testkit::{Cmd, Output, TempDir, pg, pg_client};
-use navikit::record::{Check, Record};
+use navikit::record::Check;
 
 fn checks(out: &Output) -> BTreeMap<String, Check> {
-    out.records()
-        .into_iter()
-        .map(|r| match r {
-            Record::Check(c) => (c.check.clone(), c),
-            other => panic!("expected check, got {}", other.kind()),
-        })
-        .collect()
+    out.checks()
 }
 
 fn status(m: &BTreeMap<String, Check>, name: &str) -> String {
