@@ -25,7 +25,7 @@ for c in 10 100; do
   p=$(python3 -c "print(round($N/($end-$start)))")
   echo "| non-streaming req/s, -c $c ($N requests) | $p ($(python3 -c "print(round(100*$p/$o))") % of oha) | $o |"
 done
-lat=$(./target/release/latency-stats "$T/p10.ndjson" | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline())["latency_ms"]; print(f"{d[\"p50\"]*1000:.0f} µs / {d[\"p99\"]*1000:.0f} µs")')
+lat=$(./target/release/latency-stats "$T/p10.ndjson" | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline())["latency_ms"]; print("%.0f µs / %.0f µs" % (d["p50"]*1000, d["p99"]*1000))')
 echo "| latency p50 / p99 at -c 10 with a zero-delay server (client-added + loopback) | $lat | |"
 start=$(date +%s.%N)
 ./target/release/llm-probe run --provider openai --model gpt-4o --base-url "http://127.0.0.1:$PORT" --no-stream --scenarios "$T/s" --rate 500 --duration 10s --retries 0 > "$T/open.ndjson" 2>/dev/null
