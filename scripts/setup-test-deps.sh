@@ -12,6 +12,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt postgresql
 command -v psql >/dev/null || need_apt postgresql-client
 mkdir -p target
 
+# The real kubectl for k8s-check's tests (Debian bookworm ships kubernetes-client).
+command -v kubectl >/dev/null || need_apt kubernetes-client
+
 # Headless Chromium and Node for rendering the Mermaid charts (report-md tests).
 command -v chromium >/dev/null || need_apt chromium
 command -v npm >/dev/null || need_apt nodejs npm

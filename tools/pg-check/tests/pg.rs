@@ -256,3 +256,32 @@ fn bad_configuration_exits_2_without_the_password() {
     out.assert_code(1);
     assert_eq!(checks(&out)["pg.connect"].status.as_str(), "fail");
 }
+
+#[test]
+fn empty_metrics_and_connection_limits_fail_on_purpose() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "limits");
+    let _held: Vec<postgres::Client> = (0..2).map(|_| pg_client(&url)).collect();
+    let out = pg_check(
+        &url,
+        &[
+            "--only",
+            "pg.llm_metrics.rows,pg.connections.active,pg.connections.headroom,pg.connections.database",
+            "--active-max",
+            "0",
+            "--headroom-warn-pct",
+            "0.5",
+            "--connections-max",
+            "1",
+        ],
+        None,
+    );
+    out.assert_code(1);
+    let m = checks(&out);
+    assert_eq!(status(&m, "pg.llm_metrics.rows"), "fail");
+    assert!(m["pg.llm_metrics.rows"].message.starts_with("llm_metrics is empty"));
+    assert_eq!(status(&m, "pg.connections.active"), "fail", "0 active is not below a limit of 0");
+    assert_eq!(status(&m, "pg.connections.headroom"), "warn");
+    assert_eq!(status(&m, "pg.connections.database"), "warn");
+    assert_eq!(m["pg.connections.database"].observed, Some(serde_json::json!(2)));
+}
