@@ -210,86 +210,76 @@ fn pod_list<'v>(c: &'v Cluster<'_>, n: &str, t: &str) -> Result<Vec<&'v Value>, 
     Ok(list)
 }
 
+/// per_pod runs a per-pod check over the deployment's pods, the target
+/// being `namespace/pod`.
+fn per_pod(c: &Cluster<'_>, n: &str, t: &str, f: impl Fn(&Value, &str) -> Check) -> Vec<Check> {
+    match pod_list(c, n, t) {
+        Ok(pods) => pods.iter().map(|p| f(p, &format!("{}/{}", c.ns(), name_of(p)))).collect(),
+        Err(e) => vec![e],
+    }
+}
+
 fn pods_running(c: &Cluster<'_>, t: &str) -> Vec<Check> {
     let n = "k8s.pods.running";
-    let pods = match pod_list(c, n, t) {
-        Ok(p) => p,
-        Err(e) => return vec![e],
-    };
-    pods.iter()
-        .map(|p| {
-            let pod = format!("{}/{}", c.ns(), name_of(p));
-            let phase = p.pointer("/status/phase").and_then(Value::as_str).unwrap_or("?");
-            let statuses =
-                p.pointer("/status/containerStatuses").and_then(Value::as_array).cloned().unwrap_or_default();
-            let not_ready: Vec<String> = statuses
-                .iter()
-                .filter(|s| s.get("ready") != Some(&Value::Bool(true)))
-                .map(|s| {
-                    let waiting = s.pointer("/state/waiting/reason").and_then(Value::as_str).unwrap_or("not ready");
-                    format!("{} ({waiting})", s.get("name").and_then(Value::as_str).unwrap_or("?"))
-                })
-                .collect();
-            if phase == "Running" && not_ready.is_empty() && !statuses.is_empty() {
-                chk(n, &pod, CheckStatus::Pass, format!("Running, {} container(s) ready", statuses.len()))
-                    .observed(phase)
-            } else {
-                chk(
-                    n,
-                    &pod,
-                    CheckStatus::Fail,
-                    format!(
-                        "phase {phase}; not ready: {}",
-                        if not_ready.is_empty() { "no container status".into() } else { not_ready.join(", ") }
-                    ),
-                )
-                .observed(phase)
-            }
-        })
-        .collect()
+    per_pod(c, n, t, |p, pod| {
+        let phase = p.pointer("/status/phase").and_then(Value::as_str).unwrap_or("?");
+        let statuses = p.pointer("/status/containerStatuses").and_then(Value::as_array).cloned().unwrap_or_default();
+        let not_ready: Vec<String> = statuses
+            .iter()
+            .filter(|s| s.get("ready") != Some(&Value::Bool(true)))
+            .map(|s| {
+                let waiting = s.pointer("/state/waiting/reason").and_then(Value::as_str).unwrap_or("not ready");
+                format!("{} ({waiting})", s.get("name").and_then(Value::as_str).unwrap_or("?"))
+            })
+            .collect();
+        if phase == "Running" && not_ready.is_empty() && !statuses.is_empty() {
+            chk(n, pod, CheckStatus::Pass, format!("Running, {} container(s) ready", statuses.len())).observed(phase)
+        } else {
+            chk(
+                n,
+                pod,
+                CheckStatus::Fail,
+                format!(
+                    "phase {phase}; not ready: {}",
+                    if not_ready.is_empty() { "no container status".into() } else { not_ready.join(", ") }
+                ),
+            )
+            .observed(phase)
+        }
+    })
 }
 
 fn pods_restarts(c: &Cluster<'_>, t: &str) -> Vec<Check> {
     let n = "k8s.pods.restarts";
-    let pods = match pod_list(c, n, t) {
-        Ok(p) => p,
-        Err(e) => return vec![e],
-    };
-    pods.iter()
-        .map(|p| {
-            let pod = format!("{}/{}", c.ns(), name_of(p));
-            let statuses =
-                p.pointer("/status/containerStatuses").and_then(Value::as_array).cloned().unwrap_or_default();
-            let restarts: i64 = statuses.iter().map(|s| i(s, "/restartCount")).sum();
-            let last = statuses
-                .iter()
-                .find_map(|s| s.pointer("/lastState/terminated/reason").and_then(Value::as_str).map(str::to_string));
-            let crashloop = statuses
-                .iter()
-                .any(|s| s.pointer("/state/waiting/reason").and_then(Value::as_str) == Some("CrashLoopBackOff"));
-            let why = last.clone().map(|r| format!(", last terminated: {r}")).unwrap_or_default();
-            let (s, msg) = if crashloop {
-                (
-                    CheckStatus::Fail,
-                    format!("CrashLoopBackOff after {restarts} restart(s){why}: read `kubectl logs --previous`"),
-                )
-            } else if last.as_deref() == Some("OOMKilled") {
-                (
-                    CheckStatus::Fail,
-                    format!(
-                        "{restarts} restart(s), last terminated: OOMKilled: raise the memory limit or find the leak"
-                    ),
-                )
-            } else if restarts > c.o.max_restarts {
-                (CheckStatus::Fail, format!("{restarts} restart(s){why} (limit {})", c.o.max_restarts))
-            } else if restarts > 0 {
-                (CheckStatus::Warn, format!("{restarts} restart(s){why}"))
-            } else {
-                (CheckStatus::Pass, "no restarts".to_string())
-            };
-            chk(n, &pod, s, msg).observed(json!({"restarts": restarts, "last_termination": last}))
-        })
-        .collect()
+    per_pod(c, n, t, |p, pod| {
+        let statuses = p.pointer("/status/containerStatuses").and_then(Value::as_array).cloned().unwrap_or_default();
+        let restarts: i64 = statuses.iter().map(|s| i(s, "/restartCount")).sum();
+        let last = statuses
+            .iter()
+            .find_map(|s| s.pointer("/lastState/terminated/reason").and_then(Value::as_str).map(str::to_string));
+        let crashloop = statuses
+            .iter()
+            .any(|s| s.pointer("/state/waiting/reason").and_then(Value::as_str) == Some("CrashLoopBackOff"));
+        let why = last.clone().map(|r| format!(", last terminated: {r}")).unwrap_or_default();
+        let (s, msg) = if crashloop {
+            (
+                CheckStatus::Fail,
+                format!("CrashLoopBackOff after {restarts} restart(s){why}: read `kubectl logs --previous`"),
+            )
+        } else if last.as_deref() == Some("OOMKilled") {
+            (
+                CheckStatus::Fail,
+                format!("{restarts} restart(s), last terminated: OOMKilled: raise the memory limit or find the leak"),
+            )
+        } else if restarts > c.o.max_restarts {
+            (CheckStatus::Fail, format!("{restarts} restart(s){why} (limit {})", c.o.max_restarts))
+        } else if restarts > 0 {
+            (CheckStatus::Warn, format!("{restarts} restart(s){why}"))
+        } else {
+            (CheckStatus::Pass, "no restarts".to_string())
+        };
+        chk(n, pod, s, msg).observed(json!({"restarts": restarts, "last_termination": last}))
+    })
 }
 
 fn log(c: &Cluster<'_>, pod: &str, container: &str, since: Option<u64>) -> Result<String, String> {

@@ -192,6 +192,25 @@ pub struct Target {
     pub headers: Vec<(String, String)>,
 }
 
+impl Target {
+    /// Target::request is one attempt's request to this target.
+    pub fn request<'a>(
+        &'a self,
+        url: &'a str,
+        body: &'a serde_json::Value,
+        stream: bool,
+    ) -> crate::exchange::Request<'a> {
+        crate::exchange::Request {
+            provider: self.provider,
+            url,
+            key: self.key.as_deref(),
+            headers: &self.headers,
+            body,
+            stream,
+        }
+    }
+}
+
 /// Load is how a run is driven.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Load {

@@ -94,14 +94,7 @@ fn live_call(t: &Target, target: &str) -> Check {
     let history = [Turn { role: "user", text: "Reply with the word ok.".into() }];
     let body = provider::body(t.provider, &t.model, None, &history, 16, t.provider.streams(), "/tmp/test");
     let url = t.provider.url(&t.base_url);
-    let req = exchange::Request {
-        provider: t.provider,
-        url: &url,
-        key: t.key.as_deref(),
-        headers: &t.headers,
-        body: &body,
-        stream: t.provider.streams(),
-    };
+    let req = t.request(&url, &body, t.provider.streams());
     let out = exchange::attempt(&agent, &req, &t.timeouts);
     let secrets: Vec<&str> = t.key.as_deref().into_iter().collect();
     match out.result {

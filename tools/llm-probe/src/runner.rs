@@ -258,17 +258,10 @@ fn request(
     );
     let mut attempts = Vec::new();
     let mut wait = Duration::ZERO;
+    let req = t.request(&url, &body, o.stream);
     let first_send = Instant::now();
     let (outcome, sent) = loop {
         let sent = Instant::now();
-        let req = exchange::Request {
-            provider: t.provider,
-            url: &url,
-            key: t.key.as_deref(),
-            headers: &t.headers,
-            body: &body,
-            stream: o.stream,
-        };
         let out = exchange::attempt(&ctx.agent, &req, &t.timeouts);
         attempts.push(Attempt {
             status: out.status,
