@@ -25,6 +25,10 @@ scripts/pg-throwaway.sh start "$PGTMP/plain" "$PORT_PLAIN" off "$PGPASS"
 export NAVI_PG_ADMIN_URL="postgresql://postgres:$PGPASS@127.0.0.1:$PORT_SSL/postgres"
 export NAVI_PG_NOSSL_ADMIN_URL="postgresql://postgres:$PGPASS@127.0.0.1:$PORT_PLAIN/postgres"
 export NAVI_PG_CA="$PGTMP/ssl/server.crt"
+# Real Alembic's own output (migrating, and already at head) for k8s-check's
+# db-migrate tests: captured here, never typed into a fixture.
+scripts/alembic-capture.sh "$NAVI_PYTHON" "$NAVI_PG_NOSSL_ADMIN_URL" target/alembic >&2
+export NAVI_ALEMBIC_LOGS="$PWD/target/alembic"
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check

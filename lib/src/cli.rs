@@ -30,34 +30,3 @@ where
         }
     }
 }
-
-/// Selection is the `--only`, `--skip` and `--strict` flags every checking tool takes.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct Selection {
-    /// Only these checks (comma-separated names).
-    #[arg(long, value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Skip these checks.
-    #[arg(long, value_delimiter = ',')]
-    pub skip: Vec<String>,
-    /// Warnings fail the run too.
-    #[arg(long)]
-    pub strict: bool,
-}
-
-impl Selection {
-    /// Selection::validate rejects names that are not checks of the tool.
-    pub fn validate(&self, known: &[&str]) -> Result<(), Error> {
-        for n in self.only.iter().chain(&self.skip) {
-            if !known.contains(&n.as_str()) {
-                return Err(Error::input(format!("unknown check `{n}` (known: {})", known.join(", "))));
-            }
-        }
-        Ok(())
-    }
-
-    /// Selection::wanted says whether a check is to run.
-    pub fn wanted(&self, name: &str) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|o| o == name)) && !self.skip.iter().any(|s| s == name)
-    }
-}

@@ -1,6 +1,7 @@
 //! The HTTP client set-up every tool shares: ureq with rustls, Nagle off,
 //! statuses returned as responses (not errors), and every timeout set —
-//! connect, to the response headers, per read (a stalled body) and overall.
+//! connect, to the response headers, per read (a stalled body) and overall —
+//! and no redirect is ever followed.
 
 use std::time::Duration;
 
@@ -21,6 +22,11 @@ pub struct Timeouts {
 pub fn agent(t: &Timeouts, user_agent: &str, idle_connections: usize) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // Never follow a redirect: it would carry credentials (API keys,
+        // -H headers) to another origin and report another server's answer
+        // as the target's. A 3xx comes back as a response to judge.
+        .max_redirects(0)
+        .max_redirects_will_error(false)
         .no_delay(true)
         .timeout_connect(Some(t.connect))
         .timeout_recv_response(Some(t.first_byte))
@@ -35,21 +41,4 @@ pub fn agent(t: &Timeouts, user_agent: &str, idle_connections: usize) -> ureq::A
         .output_buffer_size(16 * 1024)
         .build()
         .into()
-}
-
-/// is_loopback says whether a URL points at this machine (llm-sim, a local stand-in).
-pub fn is_loopback(url: &str) -> bool {
-    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
-    matches!(host, "localhost" | "[") || host.starts_with("127.") || url.contains("://[::1]")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn loopback_urls() {
-        assert!(super::is_loopback("http://127.0.0.1:8787"));
-        assert!(super::is_loopback("http://localhost/v1"));
-        assert!(super::is_loopback("http://[::1]:8787"));
-        assert!(!super::is_loopback("https://api.anthropic.com"));
-    }
 }

@@ -105,6 +105,10 @@ pub struct Probe {
     /// Why the request failed, when `ok` is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ProbeError>,
+    /// Set when the server declared itself a stand-in (llm-sim sends
+    /// `x-navi-stand-in`): the request measured the stand-in, not a model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stand_in: Option<String>,
 }
 
 /// Attempt is one try of a request.
@@ -141,6 +145,9 @@ pub enum CheckStatus {
     Fail,
     /// The check could not be carried out (target down, tool missing).
     Error,
+    /// The check could not look (nothing configured, first scrape, no
+    /// history yet, no rows to sample): never counted as a pass.
+    Skip,
 }
 
 impl CheckStatus {
@@ -151,17 +158,13 @@ impl CheckStatus {
             CheckStatus::Warn => "warn",
             CheckStatus::Fail => "fail",
             CheckStatus::Error => "error",
+            CheckStatus::Skip => "skip",
         }
     }
 
-    /// CheckStatus::fails says whether this status fails a run.
-    pub fn fails(self, strict: bool) -> bool {
-        match self {
-            CheckStatus::Pass => false,
-            CheckStatus::Warn => strict,
-            CheckStatus::Fail | CheckStatus::Error => true,
-        }
-    }
+    /// CheckStatus::ALL lists every status in report order.
+    pub const ALL: [CheckStatus; 5] =
+        [CheckStatus::Pass, CheckStatus::Warn, CheckStatus::Fail, CheckStatus::Error, CheckStatus::Skip];
 }
 
 /// Check is one verdict of pg-check, k8s-check, http-check or cloud-check.
@@ -187,6 +190,11 @@ pub struct Check {
     /// One human sentence: what was found, and for a failure what to do.
     #[serde(default)]
     pub message: String,
+    /// Set when what was looked at is a stand-in (llm-sim, the recorded
+    /// Kubernetes API, captured cloud answers, a demo database) that said so
+    /// itself: the verdict is about the stand-in, never about the real thing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stand_in: Option<String>,
 }
 
 /// Distribution summarises one measured field from an HDR histogram.
@@ -263,6 +271,10 @@ pub struct SloVerdict {
     pub limit: f64,
     /// True when the threshold was met.
     pub ok: bool,
+    /// True for an escalation trigger (`escalate:` in the targets file):
+    /// shown with its verdict, but only targets decide the exit code.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub escalation: bool,
 }
 
 /// Stats is one summary of probe records for one group.
@@ -298,9 +310,16 @@ pub struct Stats {
     /// Distinct models seen (at most 16).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<String>,
-    /// Distinct targets (base URLs) seen (at most 16): tells a real provider from llm-sim.
+    /// Distinct targets (base URLs) seen (at most 16).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// Distinct stand-ins the probes declared (at most 16); empty when every
+    /// request reached a server that did not call itself a stand-in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stand_ins: Vec<String>,
+    /// Probe records that came from a stand-in.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stand_in_requests: u64,
     /// End-to-end latency of successful requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<Distribution>,
@@ -347,6 +366,10 @@ pub struct Stats {
     pub histograms: Option<BTreeMap<String, String>>,
 }
 
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
 impl Record {
     /// Record::kind is the wire name of the record's kind.
     pub fn kind(&self) -> &'static str {
@@ -370,6 +393,7 @@ impl Check {
             observed: None,
             expected: None,
             message: message.into(),
+            stand_in: None,
         }
     }
 

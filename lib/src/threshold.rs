@@ -204,6 +204,9 @@ pub struct Threshold {
     pub op: Op,
     /// The bound, in milliseconds for times, percent for rates, dollars for cost.
     pub limit: f64,
+    /// An escalation trigger (the plan's "escalate when ..."), not a target:
+    /// reported with its verdict, never deciding the exit code on its own.
+    pub escalation: bool,
 }
 
 /// ThresholdError says why an expression is not a threshold.
@@ -244,7 +247,43 @@ impl Threshold {
         let metric = parse_metric(lhs.trim()).map_err(bad)?;
         let (number, unit) = split_number(rhs.trim()).map_err(bad)?;
         let limit = scale(&metric, number, unit).map_err(bad)?;
-        Ok(Threshold { source: expr.to_string(), metric, op, limit })
+        Ok(Threshold { source: expr.to_string(), metric, op, limit, escalation: false })
+    }
+
+    /// Threshold::parse_list parses a targets file: one expression per line,
+    /// `#` comments and blank lines ignored, `escalate: EXPR` for an
+    /// escalation trigger. `name` is the file's name, for errors.
+    pub fn parse_list(name: &str, text: &str) -> Result<Vec<Threshold>, ThresholdError> {
+        let mut out = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.split('#').next().unwrap_or_default().trim();
+            if line.is_empty() {
+                continue;
+            }
+            let (escalation, expr) = match line.strip_prefix("escalate:") {
+                Some(rest) => (true, rest.trim()),
+                None => (false, line),
+            };
+            let mut t = Threshold::parse(expr).map_err(|e| ThresholdError(format!("{name}:{}: {e}", i + 1)))?;
+            t.escalation = escalation;
+            out.push(t);
+        }
+        Ok(out)
+    }
+
+    /// Threshold::overlay adds `later` to `base`; a later threshold on the
+    /// same metric and of the same kind (target or escalation) replaces the
+    /// earlier one, so an environment override wins over the targets file and
+    /// each metric is judged once.
+    pub fn overlay(base: Vec<Threshold>, later: Vec<Threshold>) -> Vec<Threshold> {
+        let mut out = base;
+        for t in later {
+            match out.iter_mut().find(|b| b.metric == t.metric && b.escalation == t.escalation) {
+                Some(slot) => *slot = t,
+                None => out.push(t),
+            }
+        }
+        out
     }
 
     /// Threshold::holds says whether an observed value meets the threshold;

@@ -221,8 +221,13 @@ pub struct K8sApi {
 impl K8sApi {
     /// K8sApi::start serves `tests/fixtures/k8s/<variant>.json` over the healthy fixture.
     pub fn start(variant: &str) -> K8sApi {
+        K8sApi::start_in(variant, &fixture("k8s"))
+    }
+
+    /// K8sApi::start_in serves `<dir>/<variant>.json` over `<dir>/healthy.json`.
+    pub fn start_in(variant: &str, dir: &Path) -> K8sApi {
         let mut cmd = Command::new(bin_path("recorded-k8s-api"));
-        cmd.args(["0", variant]);
+        cmd.arg("0").arg(variant).arg(dir);
         let (child, url) = spawn_listening(cmd);
         let dir = TempDir::new("kube");
         let config = format!(

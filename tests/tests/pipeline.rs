@@ -78,28 +78,57 @@ fn the_demo_week_writes_the_plans_documents() {
         |p: &str| std::fs::read_to_string(out_dir.path(p)).unwrap_or_else(|e| panic!("{p}: {e}\n{}", out.stderr));
     let bench = read("docs/PERFORMANCE_BENCHMARKS.md");
     assert!(bench.starts_with("# Performance Benchmarks"));
-    assert!(bench.contains("| p95 latency |"));
+    assert!(bench.contains("| `p95<5s` |"), "{bench}");
+    assert!(bench.contains("| **stand-in** |") && bench.contains("(llm-sim)"), "{bench}");
     assert!(bench.contains("```mermaid\nxychart-beta"));
     let log = read("docs/staging_validation_log.md");
     assert!(log.starts_with("# Staging Validation Log\n\n## "));
-    // monday, wednesday..friday, two monitor rounds: six runs logged.
+    // monday, wednesday..friday, two monitor rounds: six runs logged, none "all passed".
     assert_eq!(log.matches(" checks (").count(), 6, "{log}");
+    assert!(!log.contains("all checks passed"), "{log}");
+    assert!(log.contains("STAND-IN: these verdicts are about stand-ins"), "{log}");
     let checklist = read("docs/week1_checklist.md");
-    for ticked in [
-        "- [x] Database migrations applied",
-        "- [x] Application deployed (2 replicas)",
-        "- [x] Health checks passing",
-        "- [x] Metrics collection working",
-        "- [x] Validated with real workloads",
-        "- [x] Audit encryption mandatory in production",
-        "- [x] Startup validation implemented",
-        "- [x] Tested and documented",
-        "- [x] Kubernetes cluster configured",
-        "- [x] Node autoscaling configured",
-        "- [x] Staging database provisioned and backed up",
+    // Everything the demo looked at is a stand-in: no real-world box is ticked,
+    // and each that a real run would tick says which stand-in would have.
+    assert!(!checklist.contains("- [x]"), "a stand-in ticked a box:\n{checklist}");
+    for would in [
+        "- [ ] Database migrations applied — would pass — evidence from a stand-in (navi-launch stand-in",
+        "- [ ] Application deployed (2 replicas) — would pass — evidence from a stand-in (recorded Kubernetes API",
+        "- [ ] Health checks passing — would pass — evidence from a stand-in (llm-sim)",
+        "- [ ] Metrics collection working — would pass — evidence from a stand-in",
+        "- [ ] Validated with real workloads — would pass — evidence from a stand-in",
+        "- [ ] Audit encryption mandatory in production — would pass — evidence from a stand-in (llm-sim)",
+        "- [ ] Startup validation implemented — would pass — evidence from a stand-in (llm-sim)",
+        "- [ ] Node autoscaling configured — would pass — evidence from a stand-in (captured cloud CLI answers",
+        "- [ ] Staging database provisioned and backed up — would pass — evidence from a stand-in (captured cloud CLI answers",
+        "- [ ] 100+ tests completed with real models — missing",
     ] {
-        assert!(checklist.contains(ticked), "{ticked} not ticked:\n{checklist}");
+        assert!(checklist.contains(would), "{would}:\n{checklist}");
     }
     let prom = read("textfile/navi_checks.prom");
     assert!(prom.contains("navi_check_status{tool=\"k8s-check\",check=\"k8s.rollout.complete\""));
+}
+
+#[test]
+fn a_day_with_nothing_configured_fails_and_says_what_was_not_validated() {
+    let dir = TempDir::new("bare");
+    let mut cmd = Cmd::program(workspace_root().join("scripts/week.sh")).arg("thursday");
+    for k in ["DATABASE_URL", "PGHOST", "KUBECONFIG", "STAGING_URL", "CLOUD_PROVIDER", "NAVI_START_CMD", "ALLOW_SKIP"] {
+        cmd = cmd.env_remove(k);
+    }
+    let bin = navi_testkit::bin_path("pg-check");
+    let path = format!("{}:{}", bin.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    let out = cmd
+        .env("PATH", path)
+        .env("HOME", dir.path("home"))
+        .env("NAVI_OUT", dir.path("out"))
+        .env("NAVI_DOCS", dir.path("docs"))
+        .run();
+    out.assert_code(1);
+    let log = std::fs::read_to_string(dir.path("docs/staging_validation_log.md")).unwrap();
+    assert!(log.contains("not validated: "), "{log}");
+    for why in ["no database configured", "no cluster configured", "no service configured"] {
+        assert!(log.contains(why), "{why}: {log}");
+    }
+    assert!(!log.contains("all checks passed"), "{log}");
 }

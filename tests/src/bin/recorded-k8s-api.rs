@@ -33,7 +33,7 @@ fn load(dir: &std::path::Path, variant: &str) -> Result<BTreeMap<String, Value>,
     Ok(all)
 }
 
-fn answer(stream: TcpStream, routes: &BTreeMap<String, Value>) -> std::io::Result<()> {
+fn answer(stream: TcpStream, routes: &BTreeMap<String, Value>, stand_in: &str) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
     loop {
@@ -55,6 +55,12 @@ fn answer(stream: TcpStream, routes: &BTreeMap<String, Value>) -> std::io::Resul
         let key = if keep.is_empty() { path.to_string() } else { format!("{path}?{}", keep.join("&")) };
         let found = routes.get(&key).or_else(|| routes.get(path));
         let (status, ctype, body) = match found {
+            // The stand-in declares itself where a real API server has no such field.
+            Some(Value::Object(v)) if path == "/version" => {
+                let mut v = v.clone();
+                v.insert(navikit::provenance::VERSION_FIELD.into(), Value::String(stand_in.to_string()));
+                ("200 OK", "application/json", Value::Object(v).to_string())
+            }
             Some(Value::String(text)) => ("200 OK", "text/plain", text.clone()),
             Some(v) => ("200 OK", "application/json", v.to_string()),
             None => (
@@ -92,10 +98,12 @@ fn main() {
     if let Ok(addr) = listener.local_addr() {
         eprintln!("recorded-k8s-api: listening on http://{addr} ({variant})");
     }
+    let stand_in: Arc<str> = Arc::from(format!("recorded Kubernetes API ({variant})"));
     for stream in listener.incoming().flatten() {
         let routes = Arc::clone(&routes);
+        let stand_in = Arc::clone(&stand_in);
         std::thread::spawn(move || {
-            let _ = answer(stream, &routes);
+            let _ = answer(stream, &routes, &stand_in);
         });
     }
 }

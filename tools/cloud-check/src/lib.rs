@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use clap::Parser;
-use navikit::ndjson::RecordWriter;
+use navikit::checks::{Def, Runner};
+use navikit::observed::SecretKeys;
 use navikit::record::{Check, CheckStatus, Record};
 use navikit::{Error, Outcome};
 use serde_json::{Value, json};
@@ -22,7 +23,11 @@ Captured outputs (--from DIR): rds.json (aws rds describe-db-instances), nodegro
 (aws eks describe-nodegroup), cloudsql.json (gcloud sql instances describe --format=json),
 gke.json (gcloud container clusters describe --format=json).
 
-Exit status: 0 all checks passed, 1 a check failed, 2 usage error, no CLI or no credentials.
+Without CLOUD_PROVIDER (or --provider) every check is `skip`. With --from DIR every
+verdict is marked as made on a stand-in (captured answers, not the live account).
+
+Exit status: 0 all checks passed, 1 a check failed or could not look (skip; --allow-skip
+to accept), 2 usage error, no CLI or no credentials.
 
 Examples:
   cloud-check --provider aws --region us-west-2 --db-instance navi-staging --cluster navi-staging
@@ -32,9 +37,9 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "cloud-check", version, about = "RDS / Cloud SQL and node autoscaling checks through the real cloud CLIs", after_help = AFTER_HELP)]
 pub struct Args {
-    /// aws or gcp.
-    #[arg(long, env = "CLOUD_PROVIDER", default_value = "aws")]
-    pub provider: String,
+    /// aws or gcp (without it every check is `skip`: nothing to look at).
+    #[arg(long, env = "CLOUD_PROVIDER")]
+    pub provider: Option<String>,
     /// Region (us-west-2, us-central1).
     #[arg(long)]
     pub region: Option<String>,
@@ -62,23 +67,55 @@ pub struct Args {
     /// Backup retention in days needed (RDS).
     #[arg(long, default_value_t = 7)]
     pub backup_days: i64,
-    /// Fewest and most nodes expected.
-    #[arg(long, default_value_t = 2)]
-    pub min_nodes: i64,
-    /// Most nodes expected.
-    #[arg(long, default_value_t = 5)]
-    pub max_nodes: i64,
-    /// Read captured CLI outputs from this directory instead of calling the CLI.
+    /// Autoscaling must allow at least this few nodes (per zone on GKE, per group on EKS).
+    #[arg(long)]
+    pub min_nodes: Option<i64>,
+    /// Autoscaling must allow at least this many nodes (per zone on GKE, per group on EKS).
+    #[arg(long)]
+    pub max_nodes: Option<i64>,
+    /// Read captured CLI outputs from this directory instead of calling the
+    /// CLI; every verdict is then marked as made on a stand-in.
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub selection: navikit::checks::Selection,
 }
+
+/// CHECKS is cloud-check's registry.
+pub const CHECKS: &[Def] = &[
+    Def { name: "cloud.cli.available", meaning: "the aws/gcloud CLI ran and answered with JSON" },
+    Def { name: "cloud.db.available", meaning: "the RDS instance is `available` / the Cloud SQL instance RUNNABLE" },
+    Def { name: "cloud.db.engine", meaning: "PostgreSQL of --engine-major" },
+    Def { name: "cloud.db.class", meaning: "the instance class/tier the plan names (warn otherwise)" },
+    Def { name: "cloud.db.storage_encrypted", meaning: "storage encrypted at rest" },
+    Def { name: "cloud.db.public", meaning: "not publicly accessible" },
+    Def {
+        name: "cloud.db.backups",
+        meaning: "automated backups on (RDS: >= --backup-days retention; Cloud SQL: 02:00 start)",
+    },
+    Def { name: "cloud.db.network", meaning: "in a private network/VPC" },
+    Def {
+        name: "cloud.db.endpoint_matches_secret",
+        meaning: "the Kubernetes secret's DB_HOST (k8s-check's record, or --db-host) is the instance endpoint; skip without one",
+    },
+    Def {
+        name: "cloud.k8s.nodes",
+        meaning: "the node count lies within the node pools' autoscaling bounds (per-zone bounds × zones on GKE)",
+    },
+    Def {
+        name: "cloud.k8s.autoscaling",
+        meaning: "node autoscaling is on in every pool, covering --min-nodes/--max-nodes when given",
+    },
+];
 
 /// parse reads the process arguments.
 pub fn parse() -> Result<Args, Error> {
     let a = navikit::cli::parse_args::<Args>()?;
-    if a.provider != "aws" && a.provider != "gcp" {
-        return Err(Error::input(format!("--provider `{}`: aws or gcp", a.provider)));
+    if let Some(p) = a.provider.as_deref().filter(|p| *p != "aws" && *p != "gcp") {
+        return Err(Error::input(format!("--provider `{p}`: aws or gcp")));
     }
+    a.selection.validate(CHECKS)?;
     Ok(a)
 }
 
@@ -86,8 +123,7 @@ pub fn parse() -> Result<Args, Error> {
 fn fetch(a: &Args, captured: &str, program: &str, args: &[String]) -> Result<Value, Error> {
     if let Some(dir) = &a.from {
         let p = dir.join(captured);
-        let text =
-            std::fs::read_to_string(&p).map_err(|e| Error::input(format!("cannot read {}: {e}", p.display())))?;
+        let text = navikit::files::read_bounded(&p.display().to_string(), 16 << 20)?;
         return serde_json::from_str(&text).map_err(|e| Error::input(format!("{}: not JSON: {e}", p.display())));
     }
     let out = Command::new(program)
@@ -122,12 +158,12 @@ fn db_host(a: &Args) -> Result<Option<String>, Error> {
     }
     let Some(path) = &a.k8s_records else { return Ok(None) };
     let mut host = None;
-    navikit::ndjson::Input::open(path)?.records(|r, _| {
+    let file = navikit::files::open_regular(path)?;
+    navikit::ndjson::Input::from_reader(path, file).records(|r, _| {
         if let Record::Check(c) = r
-            && c.check == "k8s.secret.keys"
-            && let Some(h) = c.observed.as_ref().and_then(|o| o.get("db_host")).and_then(Value::as_str)
+            && let Some(h) = SecretKeys::from_check(&c).and_then(|k| k.db_host)
         {
-            host = Some(h.to_string());
+            host = Some(h);
         }
         Ok(())
     })?;
@@ -141,7 +177,7 @@ fn endpoint_check(target: &str, endpoint: &str, host: Option<String>) -> Check {
             TOOL,
             n,
             target,
-            CheckStatus::Warn,
+            CheckStatus::Skip,
             "no DB_HOST to compare: give --db-host, STAGING_DB_HOST or --k8s-records",
         )
         .observed(endpoint),
@@ -166,31 +202,56 @@ fn endpoint_check(target: &str, endpoint: &str, host: Option<String>) -> Check {
     }
 }
 
-fn nodes_checks(target: &str, a: &Args, count: i64, min: i64, max: i64, autoscaling: bool) -> Vec<Check> {
-    let in_range = count >= a.min_nodes && count <= a.max_nodes;
+/// Scaling is a node pool's autoscaling, in total nodes across its zones.
+struct Scaling {
+    enabled: bool,
+    min_total: i64,
+    max_total: i64,
+    /// Per zone (GKE) or per group (EKS), for comparing with the flags.
+    min_each: i64,
+    max_each: i64,
+    zones: i64,
+}
+
+fn nodes_checks(target: &str, a: &Args, count: i64, sc: &Scaling) -> Vec<Check> {
+    let in_range = sc.max_total > 0 && count >= sc.min_total && count <= sc.max_total;
+    let bounds = json!({"min": sc.min_total, "max": sc.max_total, "zones": sc.zones});
+    let wanted_min = a.min_nodes.unwrap_or(sc.min_each);
+    let wanted_max = a.max_nodes.unwrap_or(sc.max_each);
+    let covers = sc.min_each <= wanted_min && sc.max_each >= wanted_max && sc.max_each > 0;
     vec![
         Check::new(
             TOOL,
             "cloud.k8s.nodes",
             target,
             verdict(in_range),
-            format!("{count} node(s) (expected {}–{})", a.min_nodes, a.max_nodes),
+            if sc.enabled {
+                format!(
+                    "{count} node(s); autoscaling allows {}–{} across {} zone(s)",
+                    sc.min_total, sc.max_total, sc.zones
+                )
+            } else {
+                format!("{count} node(s), but autoscaling is off: no bounds to hold them to")
+            },
         )
         .observed(count)
-        .expected(json!({"min": a.min_nodes, "max": a.max_nodes})),
+        .expected(bounds),
         Check::new(
             TOOL,
             "cloud.k8s.autoscaling",
             target,
-            verdict(autoscaling && min <= a.min_nodes && max >= a.max_nodes),
-            if autoscaling {
-                format!("autoscaling between {min} and {max} nodes")
+            verdict(sc.enabled && covers),
+            if sc.enabled {
+                format!(
+                    "autoscaling between {} and {} nodes per zone/group (wanted {wanted_min}–{wanted_max})",
+                    sc.min_each, sc.max_each
+                )
             } else {
                 "node autoscaling is off".to_string()
             },
         )
-        .observed(json!({"enabled": autoscaling, "min": min, "max": max}))
-        .expected(json!({"min": a.min_nodes, "max": a.max_nodes})),
+        .observed(json!({"enabled": sc.enabled, "min": sc.min_each, "max": sc.max_each}))
+        .expected(json!({"min_le": wanted_min, "max_ge": wanted_max})),
     ]
 }
 
@@ -309,7 +370,9 @@ fn aws(a: &Args) -> Result<Vec<Check>, Error> {
             sc.get("maxSize").and_then(Value::as_i64).unwrap_or(0),
             sc.get("desiredSize").and_then(Value::as_i64).unwrap_or(0),
         );
-        out.extend(nodes_checks(&format!("eks/{}/{g}", a.cluster), a, desired, min, max, max > min));
+        let scaling =
+            Scaling { enabled: max > min, min_total: min, max_total: max, min_each: min, max_each: max, zones: 1 };
+        out.extend(nodes_checks(&format!("eks/{}/{g}", a.cluster), a, desired, &scaling));
     }
     Ok(out)
 }
@@ -414,49 +477,48 @@ fn gcp(a: &Args) -> Result<Vec<Check>, Error> {
     let pools = gke.get("nodePools").and_then(Value::as_array).cloned().unwrap_or_default();
     let enabled = !pools.is_empty()
         && pools.iter().all(|p| p.pointer("/autoscaling/enabled").and_then(Value::as_bool) == Some(true));
-    let min: i64 = pools
-        .iter()
-        .map(|p| {
-            p.pointer("/autoscaling/minNodeCount")
-                .or(p.pointer("/autoscaling/totalMinNodeCount"))
-                .and_then(Value::as_i64)
-                .unwrap_or(0)
-        })
-        .sum();
-    let max: i64 = pools
-        .iter()
-        .map(|p| {
-            p.pointer("/autoscaling/maxNodeCount")
-                .or(p.pointer("/autoscaling/totalMaxNodeCount"))
-                .and_then(Value::as_i64)
-                .unwrap_or(0)
-        })
-        .sum();
-    out.extend(nodes_checks(&format!("gke/{}", a.cluster), a, count, min, max, enabled));
+    let cluster_zones = gke.get("locations").and_then(Value::as_array).map_or(1, |l| l.len().max(1) as i64);
+    let mut sc = Scaling { enabled, min_total: 0, max_total: 0, min_each: 0, max_each: 0, zones: cluster_zones };
+    for p in &pools {
+        let zones = p.get("locations").and_then(Value::as_array).map_or(cluster_zones, |l| l.len().max(1) as i64);
+        let get = |k: &str| p.pointer(&format!("/autoscaling/{k}")).and_then(Value::as_i64);
+        // Per-zone bounds (minNodeCount) multiply by the zones; total bounds do not.
+        let (lo, hi) = match (get("totalMinNodeCount"), get("totalMaxNodeCount")) {
+            (Some(lo), Some(hi)) => (lo, hi),
+            _ => (get("minNodeCount").unwrap_or(0) * zones, get("maxNodeCount").unwrap_or(0) * zones),
+        };
+        sc.min_total += lo;
+        sc.max_total += hi;
+        sc.min_each += get("minNodeCount").unwrap_or(lo / zones);
+        sc.max_each += get("maxNodeCount").unwrap_or(hi / zones);
+        sc.zones = zones;
+    }
+    out.extend(nodes_checks(&format!("gke/{}", a.cluster), a, count, &sc));
     Ok(out)
 }
 
 /// run carries out the checks.
 pub fn run(a: &Args) -> Result<Outcome, Error> {
-    let result = if a.provider == "aws" { aws(a) } else { gcp(a) };
-    let mut w = RecordWriter::stdout();
+    let sel = &a.selection;
+    if sel.list {
+        navikit::checks::list(CHECKS, &mut std::io::stdout().lock())?;
+        return Ok(Outcome::Pass);
+    }
+    let mut out = Runner::stdout(sel);
+    let Some(provider) = a.provider.as_deref() else {
+        let why = "no cloud provider configured: set CLOUD_PROVIDER (aws or gcp)";
+        out.emit_all(navikit::checks::skipped(TOOL, CHECKS, sel, "", why))?;
+        return Ok(out.finish(TOOL));
+    };
+    out.stand_in(a.from.as_ref().map(|d| format!("captured cloud CLI answers ({})", d.display())));
+    let result = if provider == "aws" { aws(a) } else { gcp(a) };
     match result {
         Ok(checks) => {
-            let mut failed = false;
-            for c in checks {
-                failed |= c.status.fails(false);
-                w.write(&Record::Check(c))?;
-            }
-            Ok(Outcome::from_failed(failed))
+            out.emit_all(checks.into_iter().filter(|c| sel.wanted(&c.check)))?;
+            Ok(out.finish(TOOL))
         }
         Err(e) => {
-            w.write(&Record::Check(Check::new(
-                TOOL,
-                "cloud.cli.available",
-                &a.provider,
-                CheckStatus::Error,
-                e.to_string(),
-            )))?;
+            out.emit(Check::new(TOOL, "cloud.cli.available", provider, CheckStatus::Error, e.to_string()))?;
             Err(e)
         }
     }

@@ -68,7 +68,7 @@ fn gcp_healthy_and_broken() {
         ("cloud.db.public", "fail"),
         ("cloud.db.backups", "fail"),
         ("cloud.db.network", "fail"),
-        ("cloud.db.endpoint_matches_secret", "warn"),
+        ("cloud.db.endpoint_matches_secret", "skip"),
         ("cloud.k8s.nodes", "fail"),
         ("cloud.k8s.autoscaling", "fail"),
     ] {
@@ -78,11 +78,61 @@ fn gcp_healthy_and_broken() {
 
 #[test]
 fn the_db_host_comes_from_k8s_check_records() {
+    // The real producer's record, not a hand-written one: k8s-check against
+    // the recorded API, piped into cloud-check.
+    let api = navi_testkit::K8sApi::start("healthy");
+    let k8s = api.cmd("k8s-check").args(["--only", "k8s.secret.keys"]).run();
     let dir = navi_testkit::TempDir::new("k8srec");
-    let rec = r#"{"kind":"check","ts":"2026-02-08T10:00:00Z","tool":"k8s-check","check":"k8s.secret.keys","target":"navi-staging/secret/navi-database-staging","status":"pass","observed":{"keys":["DB_HOST"],"db_host":"navi-staging.abc123.us-west-2.rds.amazonaws.com"}}"#;
-    std::fs::write(dir.path("k.ndjson"), format!("{rec}\n")).unwrap();
+    std::fs::write(dir.path("k.ndjson"), &k8s.stdout).unwrap();
     let out = run("aws", "aws-healthy", &["--k8s-records", dir.path("k.ndjson").to_str().unwrap()]);
-    assert_eq!(verdicts(&out)["cloud.db.endpoint_matches_secret"], "pass");
+    assert_eq!(verdicts(&out)["cloud.db.endpoint_matches_secret"], "pass", "{}", out.stdout);
+    // Without the records the match cannot be made: skip, never a pass.
+    let out = run("aws", "aws-healthy", &[]);
+    assert_eq!(verdicts(&out)["cloud.db.endpoint_matches_secret"], "skip");
+}
+
+#[test]
+fn captured_answers_are_a_stand_in_and_no_provider_is_skip() {
+    let out = run("aws", "aws-healthy", &["--db-host", "navi-staging.abc123.us-west-2.rds.amazonaws.com"]);
+    for r in out.records() {
+        if let Record::Check(c) = r {
+            assert!(c.stand_in.as_deref().is_some_and(|s| s.starts_with("captured cloud CLI answers")), "{c:?}");
+        }
+    }
+    let none = Cmd::new("cloud-check").env_remove("CLOUD_PROVIDER").run();
+    none.assert_code(1);
+    let v = verdicts(&none);
+    assert_eq!(v.len(), 11, "{v:?}");
+    assert!(v.values().all(|s| s == "skip"), "{v:?}");
+    Cmd::new("cloud-check").env_remove("CLOUD_PROVIDER").arg("--allow-skip").run().assert_code(0);
+}
+
+#[test]
+fn a_regional_gke_cluster_is_judged_by_pool_bounds_times_zones() {
+    // The plan's cluster: `--region us-central1 --num-nodes 3 --min-nodes 2
+    // --max-nodes 5`: 3 per zone in 3 zones is 9 nodes, within 6–15.
+    let dir = navi_testkit::TempDir::new("gke9");
+    std::fs::copy(fixture("cloud/gcp-healthy/cloudsql.json"), dir.path("cloudsql.json")).unwrap();
+    let mut gke: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("cloud/gcp-healthy/gke.json")).unwrap()).unwrap();
+    gke["currentNodeCount"] = 9.into();
+    gke["locations"] = serde_json::json!(["us-central1-a", "us-central1-b", "us-central1-c"]);
+    std::fs::write(dir.path("gke.json"), gke.to_string()).unwrap();
+    let out = Cmd::new("cloud-check")
+        .args(["--provider", "gcp", "--from"])
+        .arg(dir.path(""))
+        .args(["--db-host", "10.20.0.3"])
+        .run();
+    let v = verdicts(&out);
+    assert_eq!(v["cloud.k8s.nodes"], "pass", "{}", out.stdout);
+    gke["currentNodeCount"] = 16.into();
+    std::fs::write(dir.path("gke.json"), gke.to_string()).unwrap();
+    let out = Cmd::new("cloud-check")
+        .args(["--provider", "gcp", "--from"])
+        .arg(dir.path(""))
+        .args(["--db-host", "10.20.0.3"])
+        .run();
+    assert_eq!(verdicts(&out)["cloud.k8s.nodes"], "fail", "{}", out.stdout);
 }
 
 #[test]

@@ -11,15 +11,19 @@ Checks: http.health, http.metrics.present, http.metrics.increasing, http.navi.sm
 `startup` runs the plan's Wednesday test: the service must refuse to start in
 production without AUDIT_ENCRYPTION_KEY, and start healthy with a fresh key.
 
-Environment: STAGING_URL (as --base-url); HTTP_CHECK_AUTH, an Authorization header value.
+Environment: STAGING_URL (as --base-url; through `kubectl port-forward` that is
+http://localhost:8787); HTTP_CHECK_AUTH, an Authorization header value. Without a base
+URL every service check is `skip`; without NAVI_START_CMD the start-up test is `skip`.
+A server that sends `x-navi-stand-in` (llm-sim) marks the verdicts as a stand-in's.
 
-Exit status: 0 all checks passed, 1 a check failed (warnings too with --strict), 2 usage error.
+Exit status: 0 all checks passed, 1 a check failed, errored or could not look (skip;
+--allow-skip to accept; warnings too with --strict), 2 usage error.
 
 Examples:
   STAGING_URL=http://staging.example.com http-check | report-md validation-log
   http-check --interval 30s --only http.metrics.increasing
   http-check --history results/http-history.ndjson | tee -a results/http-history.ndjson
-  http-check startup --cmd 'llm-sim --app-env production --listen 127.0.0.1:18799' --health-url http://127.0.0.1:18799/health";
+  http-check startup --cmd 'cd backend && python -m uvicorn backend.api.main:app --port 18799' --health-url http://127.0.0.1:18799/health";
 
 /// Cli is the top level.
 #[derive(Debug, Parser)]
@@ -43,9 +47,9 @@ pub enum Command {
 /// ServiceArgs are the service checks' flags.
 #[derive(Debug, ClapArgs)]
 pub struct ServiceArgs {
-    /// Base URL of the service.
-    #[arg(long, env = "STAGING_URL", default_value = "http://127.0.0.1:8787")]
-    pub base_url: String,
+    /// Base URL of the service (no default: without it every check is `skip`).
+    #[arg(long, env = "STAGING_URL")]
+    pub base_url: Option<String>,
     /// Series that /metrics must expose (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "aep_llm_calls_total,http_requests_total")]
     pub require_series: Vec<String>,
@@ -63,18 +67,22 @@ pub struct ServiceArgs {
     pub timeout: String,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub selection: navikit::cli::Selection,
+    pub selection: navikit::checks::Selection,
 }
 
 /// StartupArgs are the startup test's flags.
 #[derive(Debug, ClapArgs)]
 pub struct StartupArgs {
-    /// The service's start command (run with `sh -c`, APP_ENV=production).
-    #[arg(long, env = "NAVI_START_CMD", default_value = "llm-sim --app-env production --listen 127.0.0.1:18799")]
-    pub cmd: String,
+    /// The real service's start command, a shell line (run with `sh -c` in
+    /// its own process group, APP_ENV=production). Without it: `skip`.
+    #[arg(long, env = "NAVI_START_CMD")]
+    pub cmd: Option<String>,
     /// Health URL of the started service.
-    #[arg(long, env = "NAVI_START_HEALTH_URL", default_value = "http://127.0.0.1:18799/health")]
-    pub health_url: String,
+    #[arg(long, env = "NAVI_START_HEALTH_URL")]
+    pub health_url: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub selection: navikit::checks::Selection,
     /// How long each start may take.
     #[arg(long, default_value = "20s")]
     pub timeout: String,
@@ -84,15 +92,15 @@ pub struct StartupArgs {
 pub enum Parsed {
     /// Service checks.
     Service(Box<ServiceOptions>),
-    /// Startup test.
-    Startup(String, String, Duration),
+    /// Startup test: command, health URL, bound per start, selection.
+    Startup(Option<String>, Option<String>, Duration, navikit::checks::Selection),
 }
 
 /// ServiceOptions are checked service flags.
 #[derive(Debug, Clone)]
 pub struct ServiceOptions {
-    /// Base URL.
-    pub base_url: String,
+    /// Base URL; `None` when not configured (every check is `skip`).
+    pub base_url: Option<String>,
     /// Required series.
     pub series: Vec<String>,
     /// Second scrape after this.
@@ -104,7 +112,7 @@ pub struct ServiceOptions {
     /// Timeout.
     pub timeout: Duration,
     /// Which checks run, and whether warnings fail.
-    pub selection: navikit::cli::Selection,
+    pub selection: navikit::checks::Selection,
 }
 
 fn dur(flag: &str, v: &str) -> Result<Duration, Error> {
@@ -115,18 +123,21 @@ fn dur(flag: &str, v: &str) -> Result<Duration, Error> {
 pub fn parse() -> Result<Parsed, Error> {
     let cli = navikit::cli::parse_args::<Cli>()?;
     if let Some(Command::Startup(s)) = cli.command {
-        return Ok(Parsed::Startup(s.cmd, s.health_url, dur("timeout", &s.timeout)?));
+        return Ok(Parsed::Startup(s.cmd, s.health_url, dur("timeout", &s.timeout)?, s.selection));
     }
     let a = cli.service;
-    if !(a.base_url.starts_with("http://") || a.base_url.starts_with("https://")) {
+    let base_url = a.base_url.filter(|u| !u.trim().is_empty());
+    if let Some(u) = &base_url
+        && !(u.starts_with("http://") || u.starts_with("https://"))
+    {
         return Err(Error::input(format!(
             "--base-url `{}` must start with http:// or https://",
-            navikit::redact::redact_url(&a.base_url)
+            navikit::redact::redact_url(u)
         )));
     }
-    a.selection.validate(crate::NAMES)?;
+    a.selection.validate(crate::CHECKS)?;
     Ok(Parsed::Service(Box::new(ServiceOptions {
-        base_url: a.base_url.trim_end_matches('/').to_string(),
+        base_url: base_url.map(|u| u.trim_end_matches('/').to_string()),
         series: a.require_series,
         interval: a.interval.as_deref().map(|v| dur("interval", v)).transpose()?,
         history: a.history,

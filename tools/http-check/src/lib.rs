@@ -9,7 +9,9 @@ pub mod startup;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use navikit::ndjson::RecordWriter;
+use std::cell::Cell;
+
+use navikit::checks::{Def, Runner};
 use navikit::record::{Check, CheckStatus, Record};
 use navikit::{Error, Outcome};
 use serde_json::{Value, json};
@@ -18,22 +20,46 @@ use cli::{Parsed, ServiceOptions};
 
 const TOOL: &str = "http-check";
 
-/// NAMES lists the service checks.
-pub const NAMES: &[&str] = &["http.health", "http.metrics.present", "http.metrics.increasing", "http.navi.smoke"];
+/// CHECKS is the service checks' registry (the start-up test's are [`startup::NAMES`]).
+pub const CHECKS: &[Def] = &[
+    Def {
+        name: "http.health",
+        meaning: "GET /health answers 200 with a JSON object whose `status` is `ok`, from the URL asked (redirects are not followed)",
+    },
+    Def { name: "http.metrics.present", meaning: "GET /metrics is Prometheus text holding every --require-series" },
+    Def {
+        name: "http.metrics.increasing",
+        meaning: "the required counters grew between two scrapes (--interval, or the last run in --history); skip with one scrape",
+    },
+    Def { name: "http.navi.smoke", meaning: "POST /api/navi/chat answers 2xx with a JSON object within --smoke-limit" },
+];
 
 /// run carries out a parsed command line.
 pub fn run(p: Parsed) -> Result<Outcome, Error> {
-    let (checks, strict) = match p {
-        Parsed::Service(o) => (service(&o)?, o.selection.strict),
-        Parsed::Startup(cmd, health, timeout) => (startup::run(&cmd, &health, timeout), false),
-    };
-    let mut w = RecordWriter::stdout();
-    let mut failed = false;
-    for c in checks {
-        failed |= c.status.fails(strict);
-        w.write(&Record::Check(c))?;
+    match p {
+        Parsed::Service(o) => {
+            if o.selection.list {
+                navikit::checks::list(CHECKS, &mut std::io::stdout().lock())?;
+                return Ok(Outcome::Pass);
+            }
+            let mut out = Runner::stdout(&o.selection);
+            let Some(base) = &o.base_url else {
+                let why = "no service configured: set STAGING_URL (or --base-url)";
+                out.emit_all(navikit::checks::skipped(TOOL, CHECKS, &o.selection, "", why))?;
+                return Ok(out.finish(TOOL));
+            };
+            let seen = Cell::new(None);
+            let checks = service(&o, base, &seen)?;
+            out.stand_in(seen.take());
+            out.emit_all(checks)?;
+            Ok(out.finish(TOOL))
+        }
+        Parsed::Startup(cmd, health, timeout, selection) => {
+            let mut out = Runner::stdout(&selection);
+            out.emit_all(startup::run(cmd.as_deref(), health.as_deref(), timeout))?;
+            Ok(out.finish(TOOL))
+        }
     }
-    Ok(Outcome::from_failed(failed))
 }
 
 struct Resp {
@@ -42,7 +68,10 @@ struct Resp {
     ms: f64,
 }
 
-fn request(agent: &ureq::Agent, method: &str, url: &str, body: Option<&Value>) -> Result<Resp, String> {
+/// StandIn remembers a stand-in's declaration seen on any response.
+type StandIn = Cell<Option<String>>;
+
+fn request(agent: &ureq::Agent, method: &str, url: &str, body: Option<&Value>, seen: &StandIn) -> Result<Resp, String> {
     let start = Instant::now();
     let auth = std::env::var("HTTP_CHECK_AUTH").ok().filter(|v| !v.is_empty());
     let result = if method == "POST" {
@@ -60,6 +89,9 @@ fn request(agent: &ureq::Agent, method: &str, url: &str, body: Option<&Value>) -
     };
     let resp = result.map_err(|e| navikit::redact::redact_text(&e.to_string()))?;
     let status = resp.status().as_u16();
+    if let Some(v) = resp.headers().get(navikit::provenance::HEADER).and_then(|v| v.to_str().ok()) {
+        seen.set(Some(v.chars().take(200).collect()));
+    }
     let mut text = String::new();
     resp.into_body().into_reader().take(8 * 1024 * 1024).read_to_string(&mut text).map_err(|e| e.to_string())?;
     Ok(Resp { status, body: text, ms: start.elapsed().as_secs_f64() * 1000.0 })
@@ -70,7 +102,7 @@ fn round1(v: f64) -> f64 {
 }
 
 /// service runs the selected service checks.
-pub fn service(o: &ServiceOptions) -> Result<Vec<Check>, Error> {
+pub fn service(o: &ServiceOptions, base_url: &str, seen: &StandIn) -> Result<Vec<Check>, Error> {
     let t = navikit::http::Timeouts {
         connect: Duration::from_secs(5).min(o.timeout),
         first_byte: o.timeout,
@@ -78,22 +110,19 @@ pub fn service(o: &ServiceOptions) -> Result<Vec<Check>, Error> {
         total: o.timeout,
     };
     let agent = navikit::http::agent(&t, concat!("http-check/", env!("CARGO_PKG_VERSION")), 4);
-    let target = navikit::redact::redact_url(&o.base_url).into_owned();
+    let target = navikit::redact::redact_url(base_url).into_owned();
     let wanted = |n: &str| o.selection.wanted(n);
     let check = |name: &str, status, msg: String| Check::new(TOOL, name, &target, status, msg);
     let mut out = Vec::new();
     if wanted("http.health") {
-        out.push(match request(&agent, "GET", &format!("{}/health", o.base_url), None) {
+        out.push(match request(&agent, "GET", &format!("{base_url}/health"), None, seen) {
             Ok(r) => {
                 let body: Option<Value> = serde_json::from_str(&r.body).ok();
-                let good = r.status == 200 && body.as_ref() == Some(&json!({"status": "ok"}));
+                let good = r.status == 200
+                    && body.as_ref().and_then(|b| b.get("status")).and_then(Value::as_str) == Some("ok");
                 let shown: String = r.body.chars().take(120).collect();
                 let c = if good {
-                    check(
-                        "http.health",
-                        CheckStatus::Pass,
-                        format!("GET /health answered {{\"status\":\"ok\"}} in {:.0} ms", r.ms),
-                    )
+                    check("http.health", CheckStatus::Pass, format!("GET /health answered status ok in {:.0} ms", r.ms))
                 } else {
                     check("http.health", CheckStatus::Fail, format!("GET /health answered {} with {shown}", r.status))
                 };
@@ -105,7 +134,7 @@ pub fn service(o: &ServiceOptions) -> Result<Vec<Check>, Error> {
     }
     let needs_metrics = wanted("http.metrics.present") || wanted("http.metrics.increasing");
     let scrape = |agent: &ureq::Agent| -> Result<prom::Scrape, String> {
-        let r = request(agent, "GET", &format!("{}/metrics", o.base_url), None)?;
+        let r = request(agent, "GET", &format!("{base_url}/metrics"), None, seen)?;
         if r.status != 200 {
             return Err(format!("GET /metrics answered {}", r.status));
         }
@@ -146,7 +175,7 @@ pub fn service(o: &ServiceOptions) -> Result<Vec<Check>, Error> {
     }
     if wanted("http.navi.smoke") {
         let body = json!({"message": "Create a simple hello world Python script", "workspace_path": "/tmp/test"});
-        out.push(match request(&agent, "POST", &format!("{}/api/navi/chat", o.base_url), Some(&body)) {
+        out.push(match request(&agent, "POST", &format!("{base_url}/api/navi/chat"), Some(&body), seen) {
             Ok(r) => {
                 let json_ok = serde_json::from_str::<Value>(&r.body).is_ok_and(|v| v.is_object());
                 let fast = r.ms < o.smoke_limit.as_secs_f64() * 1000.0;
@@ -216,7 +245,7 @@ fn increasing(
             Some(prev) => (prev, totals(now_samples), "since the last run".to_string()),
             None => {
                 return Ok(check(
-                    CheckStatus::Pass,
+                    CheckStatus::Skip,
                     "first scrape: nothing to compare yet (give --interval or --history)".into(),
                 )
                 .observed(Value::Object(totals(now_samples))));
@@ -237,8 +266,14 @@ fn increasing(
     }
     let observed = json!({"before": before, "after": after});
     Ok(if !reset.is_empty() {
-        check(CheckStatus::Pass, format!("counter reset {what} (the service restarted): {}", reset.join(", ")))
-            .observed(observed)
+        check(
+            CheckStatus::Skip,
+            format!(
+                "counter reset {what} (the service restarted): growth cannot be told across a restart: {}",
+                reset.join(", ")
+            ),
+        )
+        .observed(observed)
     } else if flat.is_empty() {
         check(CheckStatus::Pass, format!("counters grew {what}: {}", grew.join(", "))).observed(observed)
     } else {

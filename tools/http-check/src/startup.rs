@@ -2,116 +2,223 @@
 //! without AUDIT_ENCRYPTION_KEY the service must exit non-zero within the
 //! bound and name the key; with a fresh Fernet key it must come up healthy
 //! and log that audit encryption is enabled. The key is never printed.
+//!
+//! It tests the real service, so it needs the real start command: without
+//! one both checks are `skip`. The command is the shell line the user wrote
+//! (`cd backend && APP_ENV=production uvicorn …`), started in its own process
+//! group so workers forked by uvicorn or gunicorn end with it (TERM, then
+//! KILL after a grace). Its output is drained while it runs, so a chatty
+//! service never blocks on a full pipe; a bounded tail is kept for the verdict.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use navikit::record::{Check, CheckStatus};
 
 const TOOL: &str = "http-check";
+/// OUTPUT_KEPT bounds what is kept of the service's output (the tail).
+const OUTPUT_KEPT: usize = 256 * 1024;
+/// GRACE is how long the process group has between TERM and KILL.
+const GRACE: Duration = Duration::from_secs(3);
+/// NAMES are the two checks of the start-up test.
+pub const NAMES: [&str; 2] = ["startup.audit_key.required", "startup.audit_key.enabled"];
 
-fn spawn(cmd: &str, key: Option<&str>) -> std::io::Result<std::process::Child> {
-    let mut c = Command::new("sh");
-    c.args(["-c", &format!("exec {cmd}")])
-        .env("APP_ENV", "production")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    match key {
-        Some(k) => c.env("AUDIT_ENCRYPTION_KEY", k),
-        None => c.env_remove("AUDIT_ENCRYPTION_KEY"),
+/// Service is one start of the command, its output drained into a bounded tail.
+struct Service {
+    child: Child,
+    output: Arc<Mutex<Vec<u8>>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+fn drain_into(mut from: impl Read + Send + 'static, to: Arc<Mutex<Vec<u8>>>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut out) = to.lock() {
+                out.extend_from_slice(&buf[..n]);
+                if out.len() > OUTPUT_KEPT * 2 {
+                    let cut = out.len() - OUTPUT_KEPT;
+                    out.drain(..cut);
+                }
+            }
+        }
+    })
+}
+
+impl Service {
+    fn start(cmd: &str, key: Option<&str>) -> std::io::Result<Service> {
+        let mut c = Command::new("sh");
+        c.args(["-c", cmd])
+            .env("APP_ENV", "production")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        match key {
+            Some(k) => c.env("AUDIT_ENCRYPTION_KEY", k),
+            None => c.env_remove("AUDIT_ENCRYPTION_KEY"),
+        };
+        let mut child = c.spawn()?;
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let mut readers = Vec::new();
+        if let Some(s) = child.stdout.take() {
+            readers.push(drain_into(s, Arc::clone(&output)));
+        }
+        if let Some(s) = child.stderr.take() {
+            readers.push(drain_into(s, Arc::clone(&output)));
+        }
+        Ok(Service { child, output, readers })
+    }
+
+    fn signal_group(&self, sig: &str) {
+        // The child leads its own process group (process_group(0)): `kill -SIG -PGID`.
+        let _ = Command::new("kill")
+            .args([sig, "--", &format!("-{}", self.child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    /// stop ends the whole process group (TERM, then KILL after the grace)
+    /// and returns the output's tail.
+    fn stop(mut self) -> String {
+        self.signal_group("-TERM");
+        let start = Instant::now();
+        while start.elapsed() < GRACE && matches!(self.child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.signal_group("-KILL");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Workers that escaped the group could hold the pipes: wait a bounded time.
+        let until = Instant::now() + GRACE;
+        for r in self.readers {
+            while !r.is_finished() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let bytes = self.output.lock().map(|o| o.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// run carries out both starts; without a command both are `skip`.
+pub fn run(cmd: Option<&str>, health_url: Option<&str>, timeout: Duration) -> Vec<Check> {
+    let (Some(cmd), Some(health_url)) = (cmd.filter(|c| !c.trim().is_empty()), health_url) else {
+        let why = "no start command for the real service: set NAVI_START_CMD and NAVI_START_HEALTH_URL (or --cmd and --health-url)";
+        return NAMES.iter().map(|n| Check::new(TOOL, n, "", CheckStatus::Skip, why)).collect();
     };
-    c.spawn()
-}
-
-fn drain(child: &mut std::process::Child) -> String {
-    let mut text = String::new();
-    if let Some(mut s) = child.stdout.take() {
-        let _ = s.read_to_string(&mut text);
+    if let Some(busy) = port_in_use(health_url) {
+        let why = format!(
+            "{busy} is already in use before the service starts: another process would answer the health checks; stop it first"
+        );
+        return NAMES.iter().map(|n| Check::new(TOOL, n, cmd, CheckStatus::Error, why.clone())).collect();
     }
-    if let Some(mut s) = child.stderr.take() {
-        let _ = s.read_to_string(&mut text);
-    }
-    text
-}
-
-/// run carries out both starts.
-pub fn run(cmd: &str, health_url: &str, timeout: Duration) -> Vec<Check> {
     vec![without_key(cmd, timeout), with_key(cmd, health_url, timeout)]
 }
 
+/// port_in_use says whether something already listens where the health URL points.
+fn port_in_use(health_url: &str) -> Option<String> {
+    let rest = health_url.split_once("://")?.1;
+    let hostport = rest.split('/').next()?;
+    let addr = if hostport.contains(':') {
+        hostport.to_string()
+    } else {
+        format!("{hostport}:{}", if health_url.starts_with("https") { 443 } else { 80 })
+    };
+    let sock = std::net::ToSocketAddrs::to_socket_addrs(&addr).ok()?.next()?;
+    std::net::TcpStream::connect_timeout(&sock, Duration::from_millis(300)).ok().map(|_| addr)
+}
+
+fn check(name: &str, cmd: &str, status: CheckStatus, msg: impl Into<String>, out: &str) -> Check {
+    let mut c = Check::new(TOOL, name, cmd, status, msg);
+    c.stand_in = navikit::provenance::from_log(out);
+    c
+}
+
 fn without_key(cmd: &str, timeout: Duration) -> Check {
-    let name = "startup.audit_key.required";
-    let mut child = match spawn(cmd, None) {
-        Ok(c) => c,
-        Err(e) => return Check::new(TOOL, name, cmd, CheckStatus::Error, format!("cannot start `{cmd}`: {e}")),
+    let name = NAMES[0];
+    let mut svc = match Service::start(cmd, None) {
+        Ok(s) => s,
+        Err(e) => return check(name, cmd, CheckStatus::Error, format!("cannot start a shell for `{cmd}`: {e}"), ""),
     };
     let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                let out = drain(&mut child);
-                let names_key = out.contains("AUDIT_ENCRYPTION_KEY");
-                let code = status.code().unwrap_or(-1);
-                return if code != 0 && names_key {
-                    Check::new(
-                        TOOL,
-                        name,
-                        cmd,
-                        CheckStatus::Pass,
-                        format!("refused to start without the key (exit {code}) and named AUDIT_ENCRYPTION_KEY"),
-                    )
-                    .observed(code)
-                    .expected("non-zero exit naming AUDIT_ENCRYPTION_KEY")
-                } else if code != 0 {
-                    Check::new(
-                        TOOL,
-                        name,
-                        cmd,
-                        CheckStatus::Fail,
-                        format!(
-                            "exited {code} but did not name AUDIT_ENCRYPTION_KEY: the message must say what to set"
-                        ),
-                    )
-                    .observed(code)
-                } else {
-                    Check::new(
-                        TOOL,
-                        name,
-                        cmd,
-                        CheckStatus::Fail,
-                        "exited 0 without the key: production must refuse to start",
-                    )
-                    .observed(code)
-                };
-            }
-            Ok(None) if start.elapsed() > timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Check::new(
-                    TOOL,
-                    name,
-                    cmd,
-                    CheckStatus::Fail,
-                    format!(
-                        "still running after {} s without AUDIT_ENCRYPTION_KEY: production must refuse to start",
-                        timeout.as_secs()
-                    ),
-                );
-            }
+    let code = loop {
+        match svc.child.try_wait() {
+            Ok(Some(status)) => break Some(status.code().unwrap_or(-1)),
+            Ok(None) if start.elapsed() > timeout => break None,
             Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => return Check::new(TOOL, name, cmd, CheckStatus::Error, format!("waiting for `{cmd}`: {e}")),
+            Err(e) => {
+                let out = svc.stop();
+                return check(name, cmd, CheckStatus::Error, format!("waiting for `{cmd}`: {e}"), &out);
+            }
         }
+    };
+    let out = svc.stop();
+    let names_key = out.contains("AUDIT_ENCRYPTION_KEY");
+    match code {
+        // 126/127: the shell could not run the command at all.
+        Some(c @ (126 | 127)) => check(
+            name,
+            cmd,
+            CheckStatus::Error,
+            format!("the command could not start (exit {c}): {}", last_line(&out)),
+            &out,
+        )
+        .observed(c),
+        Some(c) if c != 0 && names_key => check(
+            name,
+            cmd,
+            CheckStatus::Pass,
+            format!("refused to start without the key (exit {c}) and named AUDIT_ENCRYPTION_KEY"),
+            &out,
+        )
+        .observed(c)
+        .expected("non-zero exit naming AUDIT_ENCRYPTION_KEY"),
+        Some(c) if c != 0 => check(
+            name,
+            cmd,
+            CheckStatus::Fail,
+            format!("exited {c} but did not name AUDIT_ENCRYPTION_KEY: the message must say what to set"),
+            &out,
+        )
+        .observed(c),
+        Some(c) => {
+            check(name, cmd, CheckStatus::Fail, "exited 0 without the key: production must refuse to start", &out)
+                .observed(c)
+        }
+        None => check(
+            name,
+            cmd,
+            CheckStatus::Fail,
+            format!(
+                "still running after {} s without AUDIT_ENCRYPTION_KEY: production must refuse to start",
+                timeout.as_secs()
+            ),
+            &out,
+        ),
     }
 }
 
+fn last_line(out: &str) -> String {
+    navikit::redact::redact_text(out.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default())
+        .chars()
+        .take(300)
+        .collect()
+}
+
 fn with_key(cmd: &str, health_url: &str, timeout: Duration) -> Check {
-    let name = "startup.audit_key.enabled";
+    let name = NAMES[1];
     let key = fernet::Fernet::generate_key();
-    let mut child = match spawn(cmd, Some(&key)) {
-        Ok(c) => c,
-        Err(e) => return Check::new(TOOL, name, cmd, CheckStatus::Error, format!("cannot start `{cmd}`: {e}")),
+    let mut svc = match Service::start(cmd, Some(&key)) {
+        Ok(s) => s,
+        Err(e) => return check(name, cmd, CheckStatus::Error, format!("cannot start a shell for `{cmd}`: {e}"), ""),
     };
     let t = navikit::http::Timeouts {
         connect: Duration::from_secs(1),
@@ -123,26 +230,26 @@ fn with_key(cmd: &str, health_url: &str, timeout: Duration) -> Check {
     let start = Instant::now();
     let mut healthy = false;
     let mut exited = None;
+    let mut header_stand_in = None;
     while start.elapsed() < timeout {
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Ok(Some(status)) = svc.child.try_wait() {
             exited = Some(status.code().unwrap_or(-1));
             break;
         }
         if let Ok(r) = agent.get(health_url).call()
             && r.status().as_u16() == 200
         {
+            header_stand_in =
+                r.headers().get(navikit::provenance::HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
             healthy = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    let out = navikit::redact::redact_with(&drain(&mut child), &[&key]);
+    let out = navikit::redact::redact_with(&svc.stop(), &[&key]);
     let logged = out.to_ascii_lowercase().contains("audit encryption enabled");
-    match (healthy, logged, exited) {
-        (true, true, _) => Check::new(
-            TOOL,
+    let mut c = match (healthy, logged, exited) {
+        (true, true, _) => check(
             name,
             cmd,
             CheckStatus::Pass,
@@ -150,27 +257,24 @@ fn with_key(cmd: &str, health_url: &str, timeout: Duration) -> Check {
                 "started healthy in {:.1} s with a fresh key and logged that audit encryption is enabled",
                 start.elapsed().as_secs_f64()
             ),
+            &out,
         ),
-        (true, false, _) => Check::new(
-            TOOL,
-            name,
-            cmd,
-            CheckStatus::Fail,
-            "healthy, but the log does not say audit encryption is enabled",
-        ),
-        (false, _, Some(code)) => Check::new(
-            TOOL,
-            name,
-            cmd,
-            CheckStatus::Fail,
-            format!("exited {code} with a valid key: {}", out.lines().last().unwrap_or_default()),
-        ),
-        (false, _, None) => Check::new(
-            TOOL,
+        (true, false, _) => {
+            check(name, cmd, CheckStatus::Fail, "healthy, but the log does not say audit encryption is enabled", &out)
+        }
+        (false, _, Some(code)) => {
+            check(name, cmd, CheckStatus::Fail, format!("exited {code} with a valid key: {}", last_line(&out)), &out)
+        }
+        (false, _, None) => check(
             name,
             cmd,
             CheckStatus::Fail,
             format!("not healthy at {health_url} within {} s", timeout.as_secs()),
+            &out,
         ),
+    };
+    if c.stand_in.is_none() {
+        c.stand_in = header_stand_in;
     }
+    c
 }

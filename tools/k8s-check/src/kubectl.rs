@@ -92,6 +92,16 @@ impl Kubectl {
         Err(navikit::redact::redact_text(&line))
     }
 
+    /// Kubectl::stand_in reads the API server's own declaration of being a
+    /// stand-in: a `navi_stand_in` field in its `/version` answer (the
+    /// recorded API adds it; a real API server has no such field).
+    pub fn stand_in(&self) -> Option<String> {
+        let v = self.json("/version").ok()??;
+        v.get(navikit::provenance::VERSION_FIELD)
+            .and_then(serde_json::Value::as_str)
+            .map(|s| s.chars().take(200).collect())
+    }
+
     /// Kubectl::json reads an API path as JSON (None for 404).
     pub fn json(&self, path: &str) -> Result<Option<serde_json::Value>, String> {
         match self.raw(path)? {

@@ -9,17 +9,14 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use navikit::histogram::{decode, encode};
 use navikit::pattern::normalize;
 use navikit::record::{ClassCount, Distribution, PatternCount, SloVerdict, Stats, TokenTotals};
 use navikit::threshold::{Field, Metric, Stat, Threshold};
 
-/// SCALE turns a field's unit into histogram integers (thousandths).
-pub const SCALE: f64 = 1000.0;
+pub use navikit::histogram::SCALE;
 /// SIGFIG is the HDR precision: three significant digits.
 pub const SIGFIG: u8 = 3;
 /// MAX_PATTERNS bounds the distinct failure patterns kept per group.
@@ -48,6 +45,8 @@ pub struct GroupAcc {
     providers: Vec<String>,
     models: Vec<String>,
     targets: Vec<String>,
+    stand_ins: Vec<String>,
+    stand_in_requests: u64,
 }
 
 /// ProbeView is what one probe record contributes, borrowed from the line.
@@ -77,6 +76,8 @@ pub struct ProbeView<'a> {
     pub model: Option<Cow<'a, str>>,
     /// Target base URL.
     pub target: Option<Cow<'a, str>>,
+    /// The stand-in the server declared itself to be, if any.
+    pub stand_in: Option<Cow<'a, str>>,
 }
 
 fn field_index(f: Field) -> usize {
@@ -126,6 +127,10 @@ impl GroupAcc {
         }
         if let Some(v) = p.target.as_deref() {
             push_label(&mut self.targets, v);
+        }
+        if let Some(v) = p.stand_in.as_deref() {
+            push_label(&mut self.stand_ins, v);
+            self.stand_in_requests += 1;
         }
         let [i, o, cw, cr] = p.tokens;
         self.tokens.input += i.unwrap_or(0);
@@ -214,6 +219,10 @@ impl GroupAcc {
         for m in &other.models {
             push_label(&mut self.models, m);
         }
+        for t in &other.stand_ins {
+            push_label(&mut self.stand_ins, t);
+        }
+        self.stand_in_requests += other.stand_in_requests;
         for t in &other.targets {
             push_label(&mut self.targets, t);
         }
@@ -271,6 +280,7 @@ impl GroupAcc {
                     observed,
                     limit: t.limit,
                     ok: t.holds(observed),
+                    escalation: t.escalation,
                 }
             })
             .collect();
@@ -296,6 +306,8 @@ impl GroupAcc {
             providers: self.providers.clone(),
             models: self.models.clone(),
             targets: self.targets.clone(),
+            stand_ins: self.stand_ins.clone(),
+            stand_in_requests: self.stand_in_requests,
             latency_ms: dist(Field::Latency),
             service_ms: dist(Field::Service),
             ttft_ms: dist(Field::Ttft),
@@ -346,6 +358,8 @@ impl GroupAcc {
         acc.providers = s.providers.clone();
         acc.models = s.models.clone();
         acc.targets = s.targets.clone();
+        acc.stand_ins = s.stand_ins.clone();
+        acc.stand_in_requests = s.stand_in_requests;
         Ok(acc)
     }
 }
@@ -388,22 +402,4 @@ fn distribution(h: &Histogram<u64>) -> Distribution {
         p999: q(0.999),
         max: reported(h, h.max()),
     }
-}
-
-/// encode serialises a histogram as V2 + DEFLATE, base64.
-pub fn encode(h: &Histogram<u64>) -> String {
-    let mut buf = Vec::new();
-    // Writing into a Vec cannot fail.
-    let _ = V2DeflateSerializer::new().serialize(h, &mut buf);
-    BASE64.encode(buf)
-}
-
-/// decode parses what [`encode`] made.
-pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
-    let bytes = BASE64.decode(text.as_bytes()).map_err(|e| format!("not base64: {e}"))?;
-    let mut h: Histogram<u64> = Deserializer::new()
-        .deserialize(&mut std::io::Cursor::new(bytes))
-        .map_err(|e| format!("not an HDR histogram: {e:?}"))?;
-    h.auto(true);
-    Ok(h)
 }

@@ -8,6 +8,9 @@ const AFTER_HELP: &str = "\
 Input: probe records (NDJSON) from FILEs, or standard input when FILE is `-` or absent.
 Output: one stats record per group on stdout (or a table, CSV, or Prometheus text).
 
+Targets file (--targets): one threshold per line; `escalate: success>95%` marks an
+  escalation trigger, reported but not deciding the exit code; -t on the same metric wins.
+
 Thresholds (k6 syntax, repeatable): p95<5s  p99<=10000ms  ttft.p95<800ms  success>99%
   error_rate<1%  cost_per_request<0.02  tokens_per_s>20  itl.p99<50ms  tpot.mean<30ms
 
@@ -49,8 +52,13 @@ pub struct Args {
     #[arg(long)]
     pub include_warmup: bool,
     /// A threshold such as `p95<5s`; repeatable. Any missed threshold exits 1.
+    /// A threshold on a metric the targets file already judges replaces it.
     #[arg(long = "threshold", short = 't', value_name = "EXPR")]
     pub thresholds: Vec<String>,
+    /// A targets file: one threshold per line, `#` comments, `escalate: EXPR`
+    /// for the plan's escalation triggers (e.g. `config/targets.txt`).
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Ndjson)]
     pub format: Format,
@@ -98,8 +106,16 @@ pub fn parse() -> Result<Options, Error> {
 
 /// check validates raw arguments into options.
 pub fn check(args: Args) -> Result<Options, Error> {
-    let thresholds =
+    let from_flags =
         args.thresholds.iter().map(|t| Threshold::parse(t).map_err(Error::input)).collect::<Result<Vec<_>, _>>()?;
+    let from_file = match &args.targets {
+        Some(path) => {
+            let text = navikit::files::read_small(path)?;
+            Threshold::parse_list(path, &text).map_err(Error::input)?
+        }
+        None => Vec::new(),
+    };
+    let thresholds = Threshold::overlay(from_file, from_flags);
     for t in &thresholds {
         if let Metric::Named(name) = &t.metric {
             return Err(Error::input(format!(

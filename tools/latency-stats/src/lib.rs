@@ -36,7 +36,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Error> {
     let stats = summarise(opts)?;
     let mut out = std::io::stdout().lock();
     output::write(&mut out, opts, &stats)?;
-    let failed = stats.iter().any(|s| s.slo.iter().any(|v| !v.ok));
+    let failed = stats.iter().any(|s| s.slo.iter().any(|v| !v.ok && !v.escalation));
     Ok(Outcome::from_failed(failed))
 }
 

@@ -74,6 +74,7 @@ impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'_, 'a> {
                     "provider" => view.provider = groups[j].clone(),
                     "model" => view.model = groups[j].clone(),
                     "target" => view.target = groups[j].clone(),
+                    "stand_in" => view.stand_in = groups[j].clone().filter(|v| !v.is_empty()),
                     "ok" => ok = Some(value == "true"),
                     "warmup" => view.warmup = value == "true",
                     _ => {}
@@ -99,6 +100,7 @@ impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'_, 'a> {
                 "provider" => view.provider = Some(map.next_value::<Cow<'de, str>>()?),
                 "model" => view.model = Some(map.next_value::<Cow<'de, str>>()?),
                 "target" => view.target = Some(map.next_value::<Cow<'de, str>>()?),
+                "stand_in" => view.stand_in = map.next_value::<Option<Cow<'de, str>>>()?,
                 "error" => {
                     let e: Option<ErrorView<'de>> = map.next_value()?;
                     view.error = e.map(|e| (e.class, e.message));

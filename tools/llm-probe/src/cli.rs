@@ -346,8 +346,13 @@ pub fn target(c: &Common) -> Result<Target, Error> {
     })
 }
 
-/// is_loopback says whether a URL points at this machine (llm-sim needs no key).
-pub use navikit::http::is_loopback;
+/// is_loopback says whether a URL points at this machine: a target there (llm-sim,
+/// or a port-forward to a real provider) may need no key. It never judges
+/// whether the target is real: stand-ins declare themselves.
+pub fn is_loopback(url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
+    matches!(host, "localhost" | "[") || host.starts_with("127.") || url.contains("://[::1]")
+}
 
 fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
     let target = target(&a.common)?;

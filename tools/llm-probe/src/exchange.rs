@@ -71,17 +71,26 @@ pub struct Outcome {
     pub status: Option<u16>,
     /// Server request id.
     pub request_id: Option<String>,
+    /// The stand-in the server declared itself to be (`x-navi-stand-in`).
+    pub stand_in: Option<String>,
+}
+
+/// MAX_RETRY_AFTER caps a server's `retry-after`: a hostile or broken server
+/// (`inf`, `1e300`) must not park the run; the retry budget bounds it further.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// parse_retry_after reads `retry-after-ms` or `retry-after` (seconds), capped
+/// at [`MAX_RETRY_AFTER`]; anything that is not a finite, non-negative number is ignored.
+pub fn parse_retry_after(ms: Option<&str>, secs: Option<&str>) -> Option<Duration> {
+    let finite = |v: &str| v.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0);
+    let seconds = ms.and_then(finite).map(|m| m / 1000.0).or_else(|| secs.and_then(finite))?;
+    Some(Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER.as_secs_f64())))
 }
 
 fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
     let h = resp.headers();
-    if let Some(ms) = h.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok()) {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
-    }
-    h.get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(|s| Duration::from_secs_f64(s.max(0.0)))
+    let get = |k: &str| h.get(k).and_then(|v| v.to_str().ok());
+    parse_retry_after(get("retry-after-ms"), get("retry-after"))
 }
 
 fn classify_send(e: &ureq::Error) -> (&'static str, bool) {
@@ -165,6 +174,7 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
                 result: Err(fail(None, class, e.to_string(), retryable, None)),
                 status: None,
                 request_id: None,
+                stand_in: None,
             };
         }
     };
@@ -172,6 +182,29 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
     let request_id = ["request-id", "x-request-id"]
         .iter()
         .find_map(|h| resp.headers().get(*h).and_then(|v| v.to_str().ok()).map(str::to_string));
+    let stand_in = resp
+        .headers()
+        .get(navikit::provenance::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(200).collect::<String>());
+    if (300..400).contains(&status) {
+        // LLM APIs do not redirect; following would carry the key to another
+        // origin and record another server's answer as this one's.
+        let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("(no location)");
+        let shown = navikit::redact::redact_url(location).chars().take(200).collect::<String>();
+        return Outcome {
+            result: Err(fail(
+                Some(status),
+                "redirect",
+                format!("answered {status} redirecting to {shown}: not followed (credentials are never sent on)"),
+                false,
+                None,
+            )),
+            status: Some(status),
+            request_id,
+            stand_in,
+        };
+    }
     if !(200..300).contains(&status) {
         let ra = retry_after(&resp);
         let mut text = String::new();
@@ -182,12 +215,13 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
             result: Err(fail(Some(status), class, message, retryable, ra)),
             status: Some(status),
             request_id,
+            stand_in,
         };
     }
     let reader = resp.into_body().into_reader();
     let result = if stream { read_stream(p, reader, sent, t) } else { read_json(p, reader, sent, t) };
     let result = result.map_err(|(class, message)| fail(Some(status), class, message, false, None));
-    Outcome { result, status: Some(status), request_id }
+    Outcome { result, status: Some(status), request_id, stand_in }
 }
 
 fn read_stream(p: Provider, reader: impl Read, sent: Instant, t: &Timeouts) -> Result<Answer, (&'static str, String)> {

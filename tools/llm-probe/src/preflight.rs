@@ -5,8 +5,8 @@
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Instant;
 
-use navikit::ndjson::RecordWriter;
-use navikit::record::{Check, CheckStatus, Record};
+use navikit::checks::{Runner, Selection};
+use navikit::record::{Check, CheckStatus};
 use navikit::{Error, Outcome};
 
 use crate::cli::{Target, is_loopback};
@@ -15,15 +15,28 @@ use crate::provider::{self, Turn};
 
 const TOOL: &str = "llm-probe";
 
-/// checks computes the preflight verdicts.
-pub fn checks(t: &Target, live: bool, extra_keys: &[String]) -> Vec<Check> {
+/// checks computes the preflight verdicts and the stand-in the live call met, if any.
+pub fn checks(t: &Target, live: bool, extra_keys: &[String]) -> (Vec<Check>, Option<String>) {
     let target = navikit::redact::redact_url(&t.base_url).into_owned();
     let mut out = Vec::new();
     let config_msg = match &t.config_name {
         Some(n) => format!("{n}: provider {}, model {}", t.provider.name(), t.model),
         None => format!("flags: provider {}, model {}", t.provider.name(), t.model),
     };
-    out.push(Check::new(TOOL, "llm.config.valid", &target, CheckStatus::Pass, config_msg).observed(t.model.clone()));
+    // The config parsed (or the run would have stopped with exit 2); what is
+    // left to judge is whether the run can report what the plan asks: cost.
+    out.push(match t.prices.for_model(&t.model) {
+        Some(_) => Check::new(TOOL, "llm.config.valid", &target, CheckStatus::Pass, format!("{config_msg}; priced"))
+            .observed(t.model.clone()),
+        None => Check::new(
+            TOOL,
+            "llm.config.valid",
+            &target,
+            CheckStatus::Fail,
+            format!("{config_msg}; the price table has no entry for {}: cost per request cannot be computed (add it with --prices)", t.model),
+        )
+        .observed(t.model.clone()),
+    });
     let mut keys = vec![t.key_env.clone()];
     keys.extend(extra_keys.iter().filter(|k| **k != t.key_env).cloned());
     for name in keys {
@@ -31,8 +44,10 @@ pub fn checks(t: &Target, live: bool, extra_keys: &[String]) -> Vec<Check> {
         let (status, msg) = match (set, is_loopback(&t.base_url) && name == t.key_env) {
             (true, _) => (CheckStatus::Pass, format!("{name} is set")),
             (false, true) => (
-                CheckStatus::Warn,
-                format!("{name} is not set; the local target needs none, a real provider will answer 401"),
+                CheckStatus::Skip,
+                format!(
+                    "{name} is not set; the target is on this machine (a stand-in, or a port-forward to a provider): the key was not checked"
+                ),
             ),
             (false, false) => (CheckStatus::Fail, format!("{name} is not set or empty: export it before the run")),
         };
@@ -52,10 +67,13 @@ pub fn checks(t: &Target, live: bool, extra_keys: &[String]) -> Vec<Check> {
         .expected(">= 10"),
     );
     out.push(reachable(t, &target));
+    let mut stand_in = None;
     if live {
-        out.push(live_call(t, &target));
+        let (c, s) = live_call(t, &target);
+        out.push(c);
+        stand_in = s;
     }
-    out
+    (out, stand_in)
 }
 
 fn reachable(t: &Target, target: &str) -> Check {
@@ -89,7 +107,7 @@ fn reachable(t: &Target, target: &str) -> Check {
     }
 }
 
-fn live_call(t: &Target, target: &str) -> Check {
+fn live_call(t: &Target, target: &str) -> (Check, Option<String>) {
     let agent = exchange::agent(&t.timeouts);
     let history = [Turn { role: "user", text: "Reply with the word ok.".into() }];
     let body = provider::body(t.provider, &t.model, None, &history, 16, t.provider.streams(), "/tmp/test");
@@ -97,7 +115,7 @@ fn live_call(t: &Target, target: &str) -> Check {
     let req = t.request(&url, &body, t.provider.streams());
     let out = exchange::attempt(&agent, &req, &t.timeouts);
     let secrets: Vec<&str> = t.key.as_deref().into_iter().collect();
-    match out.result {
+    let check = match out.result {
         Ok(a) => Check::new(
             TOOL,
             "llm.live_call",
@@ -119,16 +137,16 @@ fn live_call(t: &Target, target: &str) -> Check {
             navikit::redact::redact_with(&format!("{}: {}", f.class, f.message), &secrets),
         )
         .observed(out.status.unwrap_or(0)),
-    }
+    };
+    (check, out.stand_in)
 }
 
 /// run writes the preflight records and says whether anything failed.
 pub fn run(t: &Target, live: bool, extra_keys: &[String], strict: bool) -> Result<Outcome, Error> {
-    let mut w = RecordWriter::stdout();
-    let mut failed = false;
-    for c in checks(t, live, extra_keys) {
-        failed |= c.status.fails(strict);
-        w.write(&Record::Check(c))?;
-    }
-    Ok(Outcome::from_failed(failed))
+    let sel = Selection { strict, ..Selection::default() };
+    let mut out = Runner::stdout(&sel);
+    let (checks, stand_in) = checks(t, live, extra_keys);
+    out.stand_in(stand_in);
+    out.emit_all(checks)?;
+    Ok(out.finish(TOOL))
 }

@@ -168,6 +168,20 @@ pub struct Usage {
     pub cache_read: Option<u64>,
 }
 
+impl Usage {
+    /// Usage::openai builds usage from OpenAI's counts, whose prompt count
+    /// already includes the cached tokens: `input` keeps Anthropic's meaning
+    /// (uncached prompt tokens), so cached tokens are billed once, as cache reads.
+    pub fn openai(prompt: Option<u64>, completion: Option<u64>, cached: Option<u64>) -> Usage {
+        Usage {
+            input: prompt.map(|p| p.saturating_sub(cached.unwrap_or(0))),
+            output: completion,
+            cache_write: None,
+            cache_read: cached,
+        }
+    }
+}
+
 /// Token is what an event carried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Token {
@@ -243,9 +257,11 @@ pub fn on_event(p: Provider, event: Option<&str>, data: &str, usage: &mut Usage)
         },
         Provider::OpenAi => {
             if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-                usage.input = u64_at(u, "/prompt_tokens");
-                usage.output = u64_at(u, "/completion_tokens");
-                usage.cache_read = u64_at(u, "/prompt_tokens_details/cached_tokens");
+                *usage = Usage::openai(
+                    u64_at(u, "/prompt_tokens"),
+                    u64_at(u, "/completion_tokens"),
+                    u64_at(u, "/prompt_tokens_details/cached_tokens"),
+                );
             }
             let delta = v.pointer("/choices/0/delta");
             let content = delta.and_then(|d| d.get("content")).and_then(Value::as_str).unwrap_or_default();
@@ -269,9 +285,11 @@ pub fn on_event(p: Provider, event: Option<&str>, data: &str, usage: &mut Usage)
                 Ok(Step::Token(Token::Thinking))
             }
             "response.completed" => {
-                usage.input = u64_at(&v, "/response/usage/input_tokens");
-                usage.output = u64_at(&v, "/response/usage/output_tokens");
-                usage.cache_read = u64_at(&v, "/response/usage/input_tokens_details/cached_tokens");
+                *usage = Usage::openai(
+                    u64_at(&v, "/response/usage/input_tokens"),
+                    u64_at(&v, "/response/usage/output_tokens"),
+                    u64_at(&v, "/response/usage/input_tokens_details/cached_tokens"),
+                );
                 Ok(Step::Done)
             }
             "response.failed" | "response.incomplete" | "error" => {
@@ -320,12 +338,11 @@ pub fn read_json_answer(p: Provider, v: &Value) -> Result<(String, Usage), Strea
             let text = v.pointer("/choices/0/message/content").and_then(Value::as_str).ok_or_else(missing)?.to_string();
             Ok((
                 text,
-                Usage {
-                    input: u64_at("/usage/prompt_tokens"),
-                    output: u64_at("/usage/completion_tokens"),
-                    cache_write: None,
-                    cache_read: u64_at("/usage/prompt_tokens_details/cached_tokens"),
-                },
+                Usage::openai(
+                    u64_at("/usage/prompt_tokens"),
+                    u64_at("/usage/completion_tokens"),
+                    u64_at("/usage/prompt_tokens_details/cached_tokens"),
+                ),
             ))
         }
         Provider::OpenAiResponses => {
@@ -339,12 +356,11 @@ pub fn read_json_answer(p: Provider, v: &Value) -> Result<(String, Usage), Strea
                 .collect::<String>();
             Ok((
                 text,
-                Usage {
-                    input: u64_at("/usage/input_tokens"),
-                    output: u64_at("/usage/output_tokens"),
-                    cache_write: None,
-                    cache_read: u64_at("/usage/input_tokens_details/cached_tokens"),
-                },
+                Usage::openai(
+                    u64_at("/usage/input_tokens"),
+                    u64_at("/usage/output_tokens"),
+                    u64_at("/usage/input_tokens_details/cached_tokens"),
+                ),
             ))
         }
         Provider::Navi => {

@@ -295,6 +295,7 @@ fn request(
         latency_ms: ms(end.saturating_duration_since(origin)),
         service_ms: Some(ms(end - sent)),
         request_id: outcome.request_id.clone(),
+        stand_in: outcome.stand_in.clone(),
         attempts,
         ..Probe::default()
     };

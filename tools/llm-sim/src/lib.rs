@@ -89,11 +89,15 @@ pub fn router(state: SharedState) -> Router {
         .with_state(state)
 }
 
+/// STAND_IN is the name llm-sim declares on every answer.
+pub const STAND_IN: &str = "llm-sim";
+
 async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.extensions().get::<MatchedPath>().map_or("unmatched".to_string(), |p| p.as_str().to_string());
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).await;
+    resp.headers_mut().insert(navikit::provenance::HEADER, axum::http::HeaderValue::from_static(STAND_IN));
     state.metrics.http_request(&method, &path, resp.status().as_u16(), start.elapsed().as_secs_f64());
     resp
 }
@@ -120,6 +124,9 @@ pub fn validate_production(opts: &Options) -> Result<(), Error> {
 
 /// run starts the server and serves until SIGINT or SIGTERM.
 pub fn run(opts: Options) -> Result<Outcome, Error> {
+    // A stand-in declares itself (navikit::provenance), before anything else
+    // it prints, so even its production refusal is known for a stand-in's.
+    eprintln!("{} {STAND_IN}", navikit::provenance::LOG_MARKER);
     validate_production(&opts)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(serve(opts))?;

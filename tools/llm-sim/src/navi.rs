@@ -27,10 +27,13 @@ pub const NAVI_MODEL: &str = "claude-sonnet-4";
 /// health handles `GET /health`.
 pub async fn health(State(state): State<SharedState>) -> Response {
     if state.opts.break_health {
-        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"status": "error", "detail": "database unreachable"})))
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"status": "error", "detail": "database unreachable", navikit::provenance::HEALTH_FIELD: crate::STAND_IN})),
+        )
             .into_response();
     }
-    Json(json!({"status": "ok"})).into_response()
+    Json(json!({"status": "ok", navikit::provenance::HEALTH_FIELD: crate::STAND_IN})).into_response()
 }
 
 /// metrics handles `GET /metrics`.
@@ -139,32 +142,40 @@ pub struct Recorder {
     tx: tokio::sync::mpsc::Sender<ChatRow>,
 }
 
-/// stand_in_url turns a SQLAlchemy or libpq URL into one tokio-postgres
-/// accepts: the driver suffix and TLS parameters go (the stand-in service
-/// writes over a plain connection; pg-check is the tool that checks TLS).
-pub fn stand_in_url(url: &str) -> String {
-    let url = match url.split_once("://") {
-        Some((scheme, rest)) if scheme.starts_with("postgresql+") || scheme.starts_with("postgres+") => {
-            format!("postgresql://{rest}")
-        }
-        _ => url.to_string(),
-    };
-    let Some((base, query)) = url.split_once('?') else { return url };
-    let kept: Vec<&str> = query.split('&').filter(|kv| !kv.starts_with("ssl")).collect();
-    if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) }
+/// pg_config builds the recorder's connection from navikit's one database-URL
+/// parser (SQLAlchemy URLs accepted; sslmode ignored: the stand-in records
+/// over plain TCP on loopback). Errors never quote the URL.
+pub fn pg_config(url: &str) -> Result<(tokio_postgres::Config, String), Error> {
+    let u =
+        navikit::dburl::DbUrl::parse(url).map_err(|e| Error::input(format!("--record-to-db: database URL: {e}")))?;
+    let mut cfg = tokio_postgres::Config::new();
+    cfg.host(u.host.as_deref().unwrap_or("localhost"))
+        .port(u.port.unwrap_or(5432))
+        .user(u.user.as_deref().unwrap_or("postgres"))
+        .dbname(u.dbname.as_deref().unwrap_or("postgres"));
+    if let Some(pw) = u.password() {
+        cfg.password(pw);
+    }
+    Ok((cfg, u.display()))
 }
 
 impl Recorder {
     /// Recorder::connect opens a pool of `pool` connections (as NAVI's
     /// SQLAlchemy pool would) and starts one writer task per connection.
     pub async fn connect(url: &str, audit_key: Option<&str>, pool: usize) -> Result<Recorder, Error> {
-        let shown = navikit::redact::redact_url(url).into_owned();
+        let (cfg, shown) = pg_config(url)?;
+        let secrets: Vec<String> =
+            navikit::dburl::DbUrl::parse(url).ok().and_then(|u| u.password().map(str::to_string)).into_iter().collect();
         let (tx, rx) = tokio::sync::mpsc::channel::<ChatRow>(1024);
         let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
         for _ in 0..pool.max(1) {
-            let (client, conn) = tokio_postgres::connect(&stand_in_url(url), tokio_postgres::NoTls)
-                .await
-                .map_err(|e| Error::input(format!("cannot connect to {shown}: {e}")))?;
+            let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.map_err(|e| {
+                let why = navikit::redact::redact_with(
+                    &e.to_string(),
+                    &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
+                );
+                Error::input(format!("cannot connect to {shown}: {why}"))
+            })?;
             tokio::spawn(async move {
                 if let Err(e) = conn.await {
                     eprintln!("llm-sim: database connection ended: {e}");
@@ -226,14 +237,13 @@ async fn write_row(
 
 #[cfg(test)]
 mod tests {
-    use super::stand_in_url;
+    use super::pg_config;
 
     #[test]
-    fn sqlalchemy_urls_become_plain_postgres_urls() {
-        assert_eq!(stand_in_url("postgresql+psycopg2://u:p@h:5432/db?sslmode=require"), "postgresql://u:p@h:5432/db");
-        assert_eq!(
-            stand_in_url("postgres://u@h/db?sslmode=verify-full&sslrootcert=/x&connect_timeout=5"),
-            "postgres://u@h/db?connect_timeout=5"
-        );
+    fn sqlalchemy_urls_parse_and_bad_ones_never_show_the_password() {
+        let (_, shown) = pg_config("postgresql+psycopg2://u:p@h:5432/db?sslmode=require").expect("url");
+        assert_eq!(shown, "postgresql://u:***@h:5432/db");
+        let e = pg_config("postgresql://u:Se/cr?et@h:port/db").expect_err("bad port").to_string();
+        assert!(!e.contains("Se/cr?et") && !e.contains("cr?et"), "{e}");
     }
 }

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use navikit::checks::Def;
 use navikit::record::{Check, CheckStatus, Record};
 use postgres::Client;
 use serde_json::json;
@@ -14,26 +15,66 @@ use crate::fernet_token::{self, Verdict};
 
 const TOOL: &str = "pg-check";
 
-/// NAMES lists every check in the order they run.
-pub const NAMES: &[&str] = &[
-    "pg.connect",
-    "pg.ssl.in_use",
-    "pg.server.version",
-    "pg.alembic.head",
-    "pg.tables.present",
-    "pg.connections.database",
-    "pg.connections.active",
-    "pg.connections.idle_in_transaction",
-    "pg.connections.headroom",
-    "pg.llm_metrics.rows",
-    "pg.audit.encrypted",
-    "pg.connections.trend",
+/// CHECKS is pg-check's registry, in the order the checks run.
+pub const CHECKS: &[Def] = &[
+    Def { name: "pg.connect", meaning: "connects (TLS per sslmode) and answers SELECT 1; connect time and round trip" },
+    Def { name: "pg.ssl.in_use", meaning: "pg_stat_ssl says this session is encrypted (protocol, cipher)" },
+    Def { name: "pg.server.version", meaning: "server_version_num; warns below PostgreSQL 15" },
+    Def {
+        name: "pg.alembic.head",
+        meaning: "alembic_version holds exactly the expected head; says which side is ahead",
+    },
+    Def {
+        name: "pg.tables.present",
+        meaning: "every table of --tables-file exists (default: llm_metrics, telemetry_events)",
+    },
+    Def { name: "pg.connections.database", meaning: "connections to this database within --connections-min..max" },
+    Def { name: "pg.connections.active", meaning: "active connections below --active-max" },
+    Def {
+        name: "pg.connections.idle_in_transaction",
+        meaning: "no session idle in a transaction longer than --idle-in-transaction",
+    },
+    Def { name: "pg.connections.headroom", meaning: "connections in use under --headroom-warn-pct of max_connections" },
+    Def {
+        name: "pg.llm_metrics.rows",
+        meaning: "llm_metrics gained rows since --rows-baseline (the workload's requests were recorded); skip without a baseline",
+    },
+    Def {
+        name: "pg.telemetry_events.rows",
+        meaning: "telemetry_events gained rows since --rows-baseline; skip without a baseline",
+    },
+    Def {
+        name: "pg.audit.encrypted",
+        meaning: "sampled audit payloads are Fernet tokens (and decrypt with AUDIT_ENCRYPTION_KEY); skip with no rows",
+    },
+    Def {
+        name: "pg.connections.trend",
+        meaning: "connections did not grow in each of the last --trend-runs runs (--history); skip until enough history",
+    },
 ];
+
+/// STAND_IN_COMMENT opens the comment of a database that is a stand-in
+/// (`COMMENT ON DATABASE … IS 'navi-launch stand-in: …'`), as the demo's is.
+pub const STAND_IN_COMMENT: &str = "navi-launch stand-in";
+
+/// stand_in reads the database's own declaration of being a stand-in.
+pub fn stand_in(c: &mut Client) -> Option<String> {
+    let row = c
+        .query_opt(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()",
+            &[],
+        )
+        .ok()??;
+    let comment: Option<String> = row.get(0);
+    comment.filter(|t| t.starts_with(STAND_IN_COMMENT)).map(|t| t.chars().take(200).collect())
+}
 
 /// Ctx carries what every check needs.
 pub struct Ctx<'a> {
     /// Options.
     pub opts: &'a Options,
+    /// Where the session is connected.
+    pub db: &'a crate::conn::Target,
     /// Target as printed.
     pub target: String,
 }
@@ -44,8 +85,7 @@ impl Ctx<'_> {
     }
 
     fn query_error(&self, name: &str, e: &postgres::Error) -> Check {
-        let msg =
-            navikit::redact::redact_with(&describe(e), &self.opts.target.password().into_iter().collect::<Vec<_>>());
+        let msg = navikit::redact::redact_with(&describe(e), &self.db.password().into_iter().collect::<Vec<_>>());
         self.check(name, CheckStatus::Error, format!("query failed: {msg}"))
     }
 }
@@ -97,7 +137,7 @@ pub fn ssl(ctx: &Ctx<'_>, c: &mut Client) -> Check {
                     CheckStatus::Fail,
                     format!(
                         "connection is not encrypted (sslmode={}): set sslmode=require and enable ssl on the server",
-                        ctx.opts.target.sslmode.name()
+                        ctx.db.sslmode.name()
                     ),
                 )
                 .observed(json!({"ssl": false}))
@@ -145,7 +185,7 @@ pub fn alembic(ctx: &Ctx<'_>, c: &mut Client) -> Check {
             let (status, msg) = match heads.as_slice() {
                 [h] if h == want => (CheckStatus::Pass, format!("at {h} (head)")),
                 [] => (CheckStatus::Fail, "alembic_version is empty: run `alembic upgrade head`".to_string()),
-                [h] => (CheckStatus::Fail, format!("at {h}, expected {want}: run `alembic upgrade head`")),
+                [h] => (CheckStatus::Fail, behind_or_ahead(h, want)),
                 many => (
                     CheckStatus::Fail,
                     format!("{} heads ({}): merge the branches, then upgrade", many.len(), many.join(", ")),
@@ -154,6 +194,29 @@ pub fn alembic(ctx: &Ctx<'_>, c: &mut Client) -> Check {
             ctx.check(name, status, msg).observed(json!(heads)).expected(want.clone())
         }
         Err(e) => ctx.query_error(name, &e),
+    }
+}
+
+/// revision_number reads the numeric prefix NAVI's revisions carry (`0031_…`).
+fn revision_number(rev: &str) -> Option<u64> {
+    rev.split('_').next().filter(|n| !n.is_empty()).and_then(|n| n.parse().ok())
+}
+
+/// behind_or_ahead says which side is ahead when the revisions are numbered,
+/// and what to do about it; otherwise only that they differ.
+fn behind_or_ahead(have: &str, want: &str) -> String {
+    match (revision_number(have), revision_number(want)) {
+        (Some(h), Some(w)) if h < w => {
+            format!(
+                "at {have}, behind the expected head {want}: run `alembic upgrade head` (the db-migrate init container)"
+            )
+        }
+        (Some(h), Some(w)) if h > w => format!(
+            "at {have}, ahead of the expected head {want}: a newer build migrated this database, or --expected-head is stale; do not run `alembic upgrade head` from this image — deploy the newer image or correct --expected-head"
+        ),
+        _ => format!(
+            "at {have}, expected {want}: compare `alembic history` with the image's migrations before upgrading or downgrading"
+        ),
     }
 }
 
@@ -229,7 +292,7 @@ pub fn connection_checks(ctx: &Ctx<'_>, a: &Activity) -> Vec<Check> {
     let o = ctx.opts;
     let (lo, hi) = o.connections;
     let db_status = if a.database < lo || a.database > hi { CheckStatus::Warn } else { CheckStatus::Pass };
-    let db_msg = format!("{} connection(s) to {} besides pg-check (expected {lo}-{hi})", a.database, o.target.dbname);
+    let db_msg = format!("{} connection(s) to {} besides pg-check (expected {lo}-{hi})", a.database, ctx.db.dbname);
     let active_status = if a.active < o.active_max { CheckStatus::Pass } else { CheckStatus::Fail };
     let idle_status = if a.idle_old == 0 { CheckStatus::Pass } else { CheckStatus::Warn };
     let used_pct = a.total as f64 * 100.0 / a.usable.max(1) as f64;
@@ -267,56 +330,78 @@ pub fn connection_checks(ctx: &Ctx<'_>, a: &Activity) -> Vec<Check> {
     ]
 }
 
-/// llm_metrics is pg.llm_metrics.rows: rows exist, and recent ones when there is a timestamp.
-pub fn llm_metrics(ctx: &Ctx<'_>, c: &mut Client) -> Check {
-    let name = "pg.llm_metrics.rows";
-    match table_exists(c, "llm_metrics") {
-        Ok(false) => return ctx.check(name, CheckStatus::Fail, "no llm_metrics table: run the migrations"),
-        Err(e) => return ctx.query_error(name, &e),
+/// rows is pg.llm_metrics.rows or pg.telemetry_events.rows: the table
+/// gained rows since the baseline run (the workload's requests were
+/// recorded). Without a baseline it cannot tell new rows from old: `skip`.
+pub fn rows(ctx: &Ctx<'_>, c: &mut Client, table: &str) -> Result<Check, navikit::Error> {
+    let name = format!("pg.{table}.rows");
+    match table_exists(c, table) {
+        Ok(false) => {
+            return Ok(ctx.check(&name, CheckStatus::Fail, format!("no {table} table: run the migrations")));
+        }
+        Err(e) => return Ok(ctx.query_error(&name, &e)),
         Ok(true) => {}
     }
-    let ts_col = c
-        .query_opt(
-            "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'llm_metrics'
-             AND column_name IN ('created_at', 'timestamp', 'ts', 'recorded_at') ORDER BY column_name LIMIT 1",
-            &[],
-        )
-        .map(|r| r.map(|r| r.get::<_, String>(0)));
-    let ts_col = match ts_col {
-        Ok(c) => c,
-        Err(e) => return ctx.query_error(name, &e),
+    let total: i64 = match c.query_one(format!("SELECT count(*) FROM \"{table}\"").as_str(), &[]) {
+        Ok(row) => row.get(0),
+        Err(e) => return Ok(ctx.query_error(&name, &e)),
     };
-    let window = ctx.opts.metrics_window.as_secs_f64();
-    let sql = match &ts_col {
-        Some(col) => format!(
-            "SELECT count(*), count(*) FILTER (WHERE \"{col}\" > now() - make_interval(secs => $1)) FROM llm_metrics"
-        ),
-        None => "SELECT count(*), count(*) * 0 + $1::float8::bigint * 0 FROM llm_metrics".to_string(),
+    let observed = json!({"rows": total});
+    let Some(path) = &ctx.opts.rows_baseline else {
+        return Ok(ctx
+            .check(
+                &name,
+                CheckStatus::Skip,
+                format!("{total} row(s), but no baseline to tell the workload's rows from older ones (run before the workload and pass --rows-baseline)"),
+            )
+            .observed(observed));
     };
-    match c.query_one(sql.as_str(), &[&window]) {
-        Ok(row) => {
-            let total: i64 = row.get(0);
-            let recent: i64 = row.get(1);
-            let (status, msg) = if total == 0 {
-                (
-                    CheckStatus::Fail,
-                    "llm_metrics is empty: no LLM call was recorded; send a NAVI request and check the metrics writer"
-                        .to_string(),
-                )
-            } else if ts_col.is_some() && recent == 0 {
-                (
-                    CheckStatus::Warn,
-                    format!("{total} row(s), none in the last {:.0} s: the writer may have stopped", window),
-                )
-            } else {
-                (CheckStatus::Pass, format!("{total} row(s), {recent} recent"))
-            };
-            ctx.check(name, status, msg)
-                .observed(json!({"rows": total, "recent": recent}))
-                .expected(json!({"rows_gt": 0}))
+    let mut before: Option<(i64, chrono::DateTime<chrono::Utc>)> = None;
+    read_history(path, |c| {
+        if c.check == name
+            && c.target == ctx.target
+            && let Some(n) = c.observed.as_ref().and_then(|o| o.get("rows")).and_then(serde_json::Value::as_i64)
+        {
+            before = Some((n, c.ts));
         }
-        Err(e) => ctx.query_error(name, &e),
-    }
+    })?;
+    let Some((was, at)) = before else {
+        return Ok(ctx
+            .check(&name, CheckStatus::Skip, format!("{} holds no {name} count for this database", path.display()))
+            .observed(observed));
+    };
+    let added = total - was;
+    let observed = json!({"rows": total, "baseline_rows": was, "added": added});
+    Ok(if added > 0 {
+        ctx.check(
+            &name,
+            CheckStatus::Pass,
+            format!("{added} row(s) added since {}", at.format("%Y-%m-%d %H:%M:%S UTC")),
+        )
+        .observed(observed)
+        .expected(json!({"added_gt": 0}))
+    } else {
+        ctx.check(
+            &name,
+            CheckStatus::Fail,
+            format!("no rows added to {table} since {} ({was} → {total}): the workload's requests were not recorded; check the service's metrics writer", at.format("%Y-%m-%d %H:%M:%S UTC")),
+        )
+        .observed(observed)
+        .expected(json!({"added_gt": 0}))
+    })
+}
+
+/// read_history calls `f` with every check record of an earlier run's file
+/// (a regular file only: a device is refused, never read forever).
+pub fn read_history(path: &std::path::Path, mut f: impl FnMut(&Check)) -> Result<(), navikit::Error> {
+    let shown = path.display().to_string();
+    let file = navikit::files::open_regular(&shown)?;
+    navikit::ndjson::Input::from_reader(&shown, file).records(|rec, _| {
+        if let Record::Check(c) = rec {
+            f(&c);
+        }
+        Ok(())
+    })
 }
 
 /// audit is pg.audit.encrypted: sampled payloads are Fernet tokens, and with
@@ -363,7 +448,7 @@ pub fn audit(ctx: &Ctx<'_>, c: &mut Client) -> Check {
     let sampled = rows.len() as u64;
     let observed = json!({"sampled": sampled, "not_fernet": plain, "well_formed": formed, "decrypted": decrypts, "wrong_key": wrong, "null": nulls});
     let (status, msg) = if sampled == 0 {
-        (CheckStatus::Warn, format!("{table} has no rows to sample yet"))
+        (CheckStatus::Skip, format!("{table} has no rows to sample yet: nothing to show encrypted"))
     } else if plain > 0 {
         (
             CheckStatus::Fail,
@@ -396,23 +481,20 @@ pub fn trend(ctx: &Ctx<'_>, current: i64) -> Result<Check, navikit::Error> {
     let name = "pg.connections.trend";
     let mut series: Vec<f64> = Vec::new();
     if let Some(path) = ctx.opts.history.as_ref().filter(|p| p.exists()) {
-        let input = navikit::ndjson::Input::open(&path.display().to_string())?;
-        input.records(|rec, _| {
-            if let Record::Check(c) = rec
-                && c.check == "pg.connections.database"
+        read_history(path, |c| {
+            if c.check == "pg.connections.database"
                 && c.target == ctx.target
                 && let Some(v) = c.observed.as_ref().and_then(serde_json::Value::as_f64)
             {
                 series.push(v);
             }
-            Ok(())
         })?;
     }
     series.push(current as f64);
     let k = ctx.opts.trend_runs;
     if series.len() < k {
         return Ok(ctx
-            .check(name, CheckStatus::Pass, format!("{} run(s) of history; {k} needed to judge a trend", series.len()))
+            .check(name, CheckStatus::Skip, format!("{} run(s) of history; {k} needed to judge a trend", series.len()))
             .observed(json!(series)));
     }
     let last = &series[series.len() - k..];

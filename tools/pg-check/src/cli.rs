@@ -16,12 +16,17 @@ no verification), verify-ca, verify-full (with sslrootcert=FILE in the URL).
 AUDIT_ENCRYPTION_KEY, when set, is used to verify and decrypt sampled audit rows.
 pg-check is read-only: one connection, default_transaction_read_only, timeouts.
 
-Exit status: 0 every check passed, 1 a check failed or could not run (warnings too
-with --strict), 2 usage or configuration error.
+Without DATABASE_URL, --database-url or PGHOST every check is `skip` (not validated).
+A database whose comment starts with `navi-launch stand-in` (the demo's) marks every
+verdict as made on a stand-in.
+
+Exit status: 0 every check passed, 1 a check failed, errored or could not look (skip;
+--allow-skip to accept; warnings too with --strict), 2 usage or configuration error.
 
 Examples:
   DATABASE_URL=postgresql://navi:***@db:5432/navi_staging?sslmode=require pg-check | report-md validation-log
   pg-check --history results/pg-history.ndjson | tee -a results/pg-history.ndjson
+  pg-check --only pg.llm_metrics.rows > before.ndjson; (workload); pg-check --only pg.llm_metrics.rows --rows-baseline before.ndjson
   pg-check --only pg.audit.encrypted,pg.alembic.head --expected-head 0031_metrics_learning";
 
 /// Args are the raw arguments.
@@ -43,7 +48,8 @@ pub struct Args {
     /// Alembic head expected in alembic_version.
     #[arg(long, default_value = "0031_metrics_learning")]
     pub expected_head: String,
-    /// File of expected table names, one per line (default: the committed list).
+    /// File of expected table names, one per line (default: the two tables the
+    /// plan names, llm_metrics and telemetry_events; list your schema's own).
     #[arg(long, value_name = "FILE")]
     pub tables_file: Option<PathBuf>,
     /// Fewest connections to the app's database expected (plan: 2).
@@ -61,9 +67,10 @@ pub struct Args {
     /// Warn when connections use this share of max_connections, in percent.
     #[arg(long, default_value_t = 80.0)]
     pub headroom_warn_pct: f64,
-    /// llm_metrics must have rows newer than this (when it has a timestamp column).
-    #[arg(long, default_value = "24h")]
-    pub metrics_window: String,
+    /// Records of an earlier pg-check run (before the workload): the row
+    /// checks pass only when the workload added rows since.
+    #[arg(long, value_name = "FILE")]
+    pub rows_baseline: Option<PathBuf>,
     /// Audit table and payload column.
     #[arg(long, default_value = "audit_logs.payload", value_name = "TABLE.COLUMN")]
     pub audit_column: String,
@@ -78,14 +85,14 @@ pub struct Args {
     pub trend_runs: usize,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub selection: navikit::cli::Selection,
+    pub selection: navikit::checks::Selection,
 }
 
 /// Options are the checked arguments.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Where to connect.
-    pub target: Target,
+    /// Where to connect; `None` when no database is configured (every check is `skip`).
+    pub target: Option<Target>,
     /// Session limits.
     pub limits: Limits,
     /// Expected Alembic head.
@@ -100,8 +107,8 @@ pub struct Options {
     pub idle_in_transaction: Duration,
     /// Headroom warning level, percent.
     pub headroom_warn_pct: f64,
-    /// Freshness window for llm_metrics.
-    pub metrics_window: Duration,
+    /// Earlier records with the row counts to compare with.
+    pub rows_baseline: Option<PathBuf>,
     /// Audit table.
     pub audit_table: String,
     /// Audit column.
@@ -115,7 +122,7 @@ pub struct Options {
     /// Trend length.
     pub trend_runs: usize,
     /// Which checks run, and whether warnings fail.
-    pub selection: navikit::cli::Selection,
+    pub selection: navikit::checks::Selection,
 }
 
 const DEFAULT_TABLES: &str = include_str!("../tables.txt");
@@ -136,11 +143,14 @@ pub fn parse() -> Result<Options, Error> {
 pub fn check(a: Args) -> Result<Options, Error> {
     let dur = |flag: &str, v: &str| navikit::duration::parse(v).map_err(|e| Error::input(format!("--{flag}: {e}")));
     let target = match a.database_url.as_deref().filter(|u| !u.is_empty()) {
-        Some(url) => Target::from_url(url, a.sslmode.as_deref())?,
-        None => Target::from_pg_env(a.sslmode.as_deref())?,
+        Some(url) => Some(Target::from_url(url, a.sslmode.as_deref())?),
+        None if std::env::var("PGHOST").is_ok_and(|h| !h.is_empty()) => {
+            Some(Target::from_pg_env(a.sslmode.as_deref())?)
+        }
+        None => None,
     };
     let tables_text = match &a.tables_file {
-        Some(p) => std::fs::read_to_string(p).map_err(|e| Error::input(format!("cannot read {}: {e}", p.display())))?,
+        Some(p) => navikit::files::read_small(&p.display().to_string())?,
         None => DEFAULT_TABLES.to_string(),
     };
     let tables = tables_text
@@ -153,7 +163,7 @@ pub fn check(a: Args) -> Result<Options, Error> {
         .audit_column
         .split_once('.')
         .ok_or_else(|| Error::input(format!("--audit-column `{}`: write TABLE.COLUMN", a.audit_column)))?;
-    a.selection.validate(crate::checks::NAMES)?;
+    a.selection.validate(crate::checks::CHECKS)?;
     Ok(Options {
         target,
         limits: Limits {
@@ -167,7 +177,7 @@ pub fn check(a: Args) -> Result<Options, Error> {
         active_max: a.active_max,
         idle_in_transaction: dur("idle-in-transaction", &a.idle_in_transaction)?,
         headroom_warn_pct: a.headroom_warn_pct,
-        metrics_window: dur("metrics-window", &a.metrics_window)?,
+        rows_baseline: a.rows_baseline,
         audit_table: ident(table, "audit table")?,
         audit_column: ident(column, "audit column")?,
         audit_sample: a.audit_sample.max(1),

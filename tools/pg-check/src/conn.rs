@@ -84,25 +84,6 @@ impl std::fmt::Debug for Target {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl Target {
     /// Target::display is the target with the password masked, as printed everywhere.
     pub fn display(&self) -> String {
@@ -115,68 +96,32 @@ impl Target {
         self.password.as_deref()
     }
 
-    /// Target::from_url parses `postgresql[+driver]://user:pass@host:port/db?sslmode=…`.
+    /// Target::from_url parses `postgresql[+driver]://user:pass@host:port/db?sslmode=…`
+    /// with navikit's one parser; errors never quote the URL.
     pub fn from_url(url: &str, sslmode_override: Option<&str>) -> Result<Target, Error> {
-        let shown = navikit::redact::redact_url(url).into_owned();
-        let bad = |why: &str| Error::input(format!("database URL {shown}: {why}"));
-        let (scheme, rest) =
-            url.split_once("://").ok_or_else(|| bad("expected postgresql://user:password@host:port/dbname"))?;
-        let base = scheme.split('+').next().unwrap_or_default();
-        if base != "postgresql" && base != "postgres" {
-            return Err(bad(&format!("scheme `{scheme}` is not postgresql")));
-        }
-        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let (authority, db) = rest.split_once('/').unwrap_or((rest, ""));
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((u, h)) => (Some(u), h),
-            None => (None, authority),
-        };
-        let (user, password) = match userinfo {
-            Some(u) => match u.split_once(':') {
-                Some((a, b)) => (percent_decode(a), Some(percent_decode(b))),
-                None => (percent_decode(u), None),
-            },
-            None => (std::env::var("PGUSER").unwrap_or_else(|_| "postgres".into()), std::env::var("PGPASSWORD").ok()),
-        };
-        let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
-            let (h, p) = h.split_once(']').ok_or_else(|| bad("unclosed [ in host"))?;
-            (h.to_string(), p.strip_prefix(':').unwrap_or(""))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), p),
-                None => (hostport.to_string(), ""),
-            }
-        };
-        let port = if port.is_empty() {
-            5432
-        } else {
-            port.parse().map_err(|_| bad(&format!("port `{port}` is not a number")))?
-        };
-        let host = if host.is_empty() { "localhost".to_string() } else { host };
-        let mut sslmode = None;
-        let mut sslrootcert = None;
-        for kv in query.split('&').filter(|s| !s.is_empty()) {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            match k {
-                "sslmode" => sslmode = Some(percent_decode(v)),
-                "sslrootcert" => sslrootcert = Some(percent_decode(v)),
-                _ => {}
-            }
-        }
+        let u = navikit::dburl::DbUrl::parse(url).map_err(|e| Error::input(format!("database URL: {e}")))?;
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let mode_text = sslmode_override
             .map(str::to_string)
-            .or(sslmode)
-            .or_else(|| std::env::var("PGSSLMODE").ok())
+            .or(u.sslmode.clone())
+            .or_else(|| var("PGSSLMODE"))
             .unwrap_or_else(|| "prefer".into());
-        let sslmode = SslMode::parse(&mode_text).map_err(|e| bad(&e))?;
+        let sslmode = SslMode::parse(&mode_text).map_err(|e| Error::input(format!("database URL: {e}")))?;
+        let (user, password) = match &u.user {
+            Some(user) => (user.clone(), u.password().map(str::to_string)),
+            None => (
+                var("PGUSER").unwrap_or_else(|| "postgres".into()),
+                u.password().map(str::to_string).or(var("PGPASSWORD")),
+            ),
+        };
         Ok(Target {
-            host,
-            port,
+            host: u.host.clone().unwrap_or_else(|| "localhost".into()),
+            port: u.port.unwrap_or(5432),
             user,
             password,
-            dbname: if db.is_empty() { "postgres".into() } else { percent_decode(db) },
+            dbname: u.dbname.clone().unwrap_or_else(|| "postgres".into()),
             sslmode,
-            sslrootcert: sslrootcert.or_else(|| std::env::var("PGSSLROOTCERT").ok()),
+            sslrootcert: u.sslrootcert.clone().or_else(|| var("PGSSLROOTCERT")),
         })
     }
 
@@ -391,7 +336,12 @@ mod tests {
         let e = Target::from_url("mysql://u:secretpw@h/db", None).unwrap_err().to_string();
         assert!(e.contains("not postgresql") && !e.contains("secretpw"), "{e}");
         let e = Target::from_url("postgresql://u:secretpw@h:abc/db", None).unwrap_err().to_string();
-        assert!(e.contains("port `abc`") && !e.contains("secretpw"), "{e}");
+        assert!(e.contains("port is not a number") && !e.contains("secretpw"), "{e}");
+        // A raw `/` or `?` in a password is still the password, never printed.
+        let t = Target::from_url("postgresql://u:se/cr?et@h:5433/db", None).unwrap();
+        assert_eq!((t.password(), t.port, t.dbname.as_str()), (Some("se/cr?et"), 5433, "db"));
+        let e = Target::from_url("postgresql://u:se/cr?et@h:x/db", None).unwrap_err().to_string();
+        assert!(!e.contains("cr?et") && !e.contains("se/"), "{e}");
         assert!(
             Target::from_url("postgresql://h/db?sslmode=sometimes", None)
                 .unwrap_err()

@@ -1,5 +1,5 @@
 //! pg-check: the plan's database checks in one read-only pass, one check
-//! record per verdict. See [`checks::NAMES`] and docs/checks.md.
+//! record per verdict. See [`checks::CHECKS`] and docs/checks.md.
 
 pub mod checks;
 pub mod cli;
@@ -8,45 +8,48 @@ pub mod fernet_token;
 
 use std::time::Instant;
 
-use navikit::ndjson::RecordWriter;
-use navikit::record::{Check, CheckStatus, Record};
+use navikit::checks::Runner;
+use navikit::record::{Check, CheckStatus};
 use navikit::{Error, Outcome};
 
-use checks::Ctx;
+use checks::{CHECKS, Ctx};
 use cli::Options;
+
+const TOOL: &str = "pg-check";
 
 /// run connects, runs the selected checks and writes each verdict as it is reached.
 pub fn run(opts: &Options) -> Result<Outcome, Error> {
-    let mut out = RecordWriter::stdout();
-    let mut failed = false;
-    let mut emit = |c: Check, out: &mut RecordWriter<std::io::Stdout>| -> Result<(), Error> {
-        failed |= c.status.fails(opts.selection.strict);
-        out.write(&Record::Check(c))?;
-        Ok(())
+    let sel = &opts.selection;
+    if sel.list {
+        navikit::checks::list(CHECKS, &mut std::io::stdout().lock())?;
+        return Ok(Outcome::Pass);
+    }
+    let mut out = Runner::stdout(sel);
+    let Some(target) = &opts.target else {
+        let why = "no database configured: set DATABASE_URL (or --database-url, or PGHOST)";
+        out.emit_all(navikit::checks::skipped(TOOL, CHECKS, sel, "", why))?;
+        return Ok(out.finish(TOOL));
     };
-    let ctx = Ctx { opts, target: opts.target.display() };
-    let wanted = |n: &str| opts.selection.wanted(n);
+    let ctx = Ctx { opts, db: target, target: target.display() };
+    let wanted = |n: &str| sel.wanted(n);
     let started = Instant::now();
-    let mut client = match conn::connect(&opts.target, &opts.limits) {
+    let mut client = match conn::connect(target, &opts.limits) {
         Ok(c) => c,
         Err(e) => {
-            let msg = navikit::redact::redact_with(&e, &opts.target.password().into_iter().collect::<Vec<_>>());
-            emit(
-                Check::new(
-                    "pg-check",
-                    "pg.connect",
-                    &ctx.target,
-                    CheckStatus::Fail,
-                    format!("cannot connect (sslmode={}): {msg}", opts.target.sslmode.name()),
-                ),
-                &mut out,
-            )?;
-            return Ok(Outcome::Fail);
+            let msg = navikit::redact::redact_with(&e, &target.password().into_iter().collect::<Vec<_>>());
+            let why = format!("cannot connect (sslmode={}): {msg}", target.sslmode.name());
+            out.emit(Check::new(TOOL, "pg.connect", &ctx.target, CheckStatus::Fail, why))?;
+            let rest = CHECKS.iter().filter(|d| d.name != "pg.connect" && wanted(d.name));
+            out.emit_all(rest.map(|d| {
+                Check::new(TOOL, d.name, &ctx.target, CheckStatus::Error, "not checked: the database is unreachable")
+            }))?;
+            return Ok(out.finish(TOOL));
         }
     };
     let connect_ms = started.elapsed().as_secs_f64() * 1000.0;
+    out.stand_in(checks::stand_in(&mut client));
     if wanted("pg.connect") {
-        emit(checks::connect_check(&ctx, connect_ms, &mut client), &mut out)?;
+        out.emit(checks::connect_check(&ctx, connect_ms, &mut client))?;
     }
     type Simple = fn(&Ctx<'_>, &mut postgres::Client) -> Check;
     let simple: [(&str, Simple); 4] = [
@@ -57,7 +60,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Error> {
     ];
     for (name, f) in simple {
         if wanted(name) {
-            emit(f(&ctx, &mut client), &mut out)?;
+            out.emit(f(&ctx, &mut client))?;
         }
     }
     let conn_names = [
@@ -72,44 +75,39 @@ pub fn run(opts: &Options) -> Result<Outcome, Error> {
         match checks::activity(&ctx, &mut client) {
             Ok(a) => {
                 current = Some(a.database);
-                for c in checks::connection_checks(&ctx, &a) {
-                    if wanted(&c.check) {
-                        emit(c, &mut out)?;
-                    }
-                }
+                out.emit_all(checks::connection_checks(&ctx, &a).into_iter().filter(|c| wanted(&c.check)))?;
             }
             Err(e) => {
                 let msg = conn::describe(&e);
-                for n in &conn_names[..4] {
-                    if wanted(n) {
-                        emit(
-                            Check::new("pg-check", n, &ctx.target, CheckStatus::Error, format!("query failed: {msg}")),
-                            &mut out,
-                        )?;
-                    }
-                }
+                out.emit_all(
+                    conn_names[..4]
+                        .iter()
+                        .filter(|n| wanted(n))
+                        .map(|n| Check::new(TOOL, n, &ctx.target, CheckStatus::Error, format!("query failed: {msg}"))),
+                )?;
             }
         }
     }
-    for (name, f) in
-        [("pg.llm_metrics.rows", checks::llm_metrics as Simple), ("pg.audit.encrypted", checks::audit as Simple)]
-    {
-        if wanted(name) {
-            emit(f(&ctx, &mut client), &mut out)?;
+    for table in ["llm_metrics", "telemetry_events"] {
+        if wanted(&format!("pg.{table}.rows")) {
+            out.emit(checks::rows(&ctx, &mut client, table)?)?;
         }
+    }
+    if wanted("pg.audit.encrypted") {
+        out.emit(checks::audit(&ctx, &mut client))?;
     }
     if wanted("pg.connections.trend") {
         let c = match current {
             Some(n) => checks::trend(&ctx, n)?,
             None => Check::new(
-                "pg-check",
+                TOOL,
                 "pg.connections.trend",
                 &ctx.target,
                 CheckStatus::Error,
                 "no connection count this run",
             ),
         };
-        emit(c, &mut out)?;
+        out.emit(c)?;
     }
-    Ok(Outcome::from_failed(failed))
+    Ok(out.finish(TOOL))
 }

@@ -54,8 +54,19 @@ fn a_healthy_database_passes_every_check() {
     let pg = pg();
     let url = pg.fresh_db(&pg.admin_url, "healthy");
     let key = fernet::Fernet::generate_key();
+    // Row counts before the workload, then the workload's rows, then every check.
+    let before = pg_check(&url, &["--only", "pg.llm_metrics.rows,pg.telemetry_events.rows", "--allow-skip"], None);
+    let dir = TempDir::new("before");
+    std::fs::write(dir.path("before.ndjson"), &before.stdout).unwrap();
     seed(&url, Some(&key), 5);
-    let out = pg_check(&verify_full(&url, &pg.ca), &["--connections-min", "0"], Some(&key));
+    pg_client(&url).execute("INSERT INTO telemetry_events (event_type) VALUES ('navi.chat')", &[]).unwrap();
+    let baseline = dir.path("before.ndjson");
+    let out = pg_check(
+        &verify_full(&url, &pg.ca),
+        // The trend needs runs of history (it is `skip` without): tested on its own below.
+        &["--connections-min", "0", "--rows-baseline", baseline.to_str().unwrap(), "--skip", "pg.connections.trend"],
+        Some(&key),
+    );
     out.assert_code(0);
     let m = checks(&out);
     assert_eq!(m.len(), 12, "{:?}", m.keys());
@@ -65,7 +76,10 @@ fn a_healthy_database_passes_every_check() {
     assert_eq!(m["pg.ssl.in_use"].observed.as_ref().unwrap()["version"], "TLSv1.3");
     assert_eq!(m["pg.alembic.head"].observed, Some(serde_json::json!(["0031_metrics_learning"])));
     assert_eq!(m["pg.audit.encrypted"].observed.as_ref().unwrap()["decrypted"], 5);
-    assert_eq!(m["pg.llm_metrics.rows"].observed.as_ref().unwrap()["rows"], 1);
+    assert_eq!(m["pg.llm_metrics.rows"].observed, Some(serde_json::json!({"rows": 1, "baseline_rows": 0, "added": 1})));
+    assert_eq!(m["pg.telemetry_events.rows"].observed.as_ref().unwrap()["added"], 1);
+    // A real database that does not call itself a stand-in: no verdict is marked.
+    assert!(m.values().all(|c| c.stand_in.is_none()));
     assert!(m.values().all(|c| c.target.contains(":***@")), "password masked in targets");
     assert!(!out.stdout.contains("postgres:") || !out.stdout.contains(&pg.admin_url));
 }
@@ -97,8 +111,9 @@ fn tls_modes_behave_like_libpq() {
     let out = pg_check(&format!("{nossl}?sslmode=require"), &[], None);
     out.assert_code(1);
     let m = checks(&out);
-    assert_eq!(m.len(), 1);
+    assert_eq!(m.len(), 13, "every selected check says it was not checked");
     assert_eq!(status(&m, "pg.connect"), "fail");
+    assert!(m.values().filter(|c| c.check != "pg.connect").all(|c| c.status.as_str() == "error"));
     assert!(m["pg.connect"].message.contains("server does not support TLS"), "{}", m["pg.connect"].message);
     // disable against a TLS server: connected, but not encrypted.
     let m = checks(&pg_check(&url, &["--sslmode", "disable", "--only", "pg.ssl.in_use"], None));
@@ -248,7 +263,7 @@ fn a_server_that_goes_away_mid_run_gives_error_records_not_a_hang() {
 fn bad_configuration_exits_2_without_the_password() {
     let out = pg_check("postgresql+psycopg2://u:hunter2secret@h:notaport/db", &[], None);
     out.assert_code(2);
-    assert!(out.stderr.contains("port `notaport`") && !out.stderr.contains("hunter2secret"), "{}", out.stderr);
+    assert!(out.stderr.contains("port is not a number") && !out.stderr.contains("hunter2secret"), "{}", out.stderr);
     let out = pg_check("postgresql://u@h/db", &["--only", "pg.nope"], None);
     out.assert_code(2);
     assert!(out.stderr.contains("unknown check `pg.nope`"));
@@ -262,9 +277,14 @@ fn empty_metrics_and_connection_limits_fail_on_purpose() {
     let pg = pg();
     let url = pg.fresh_db(&pg.admin_url, "limits");
     let _held: Vec<postgres::Client> = (0..2).map(|_| pg_client(&url)).collect();
+    let dir = TempDir::new("limits");
+    let before = pg_check(&url, &["--only", "pg.llm_metrics.rows", "--allow-skip"], None);
+    std::fs::write(dir.path("before.ndjson"), &before.stdout).unwrap();
     let out = pg_check(
         &url,
         &[
+            "--rows-baseline",
+            dir.path("before.ndjson").to_str().unwrap(),
             "--only",
             "pg.llm_metrics.rows,pg.connections.active,pg.connections.headroom,pg.connections.database",
             "--active-max",
@@ -279,7 +299,11 @@ fn empty_metrics_and_connection_limits_fail_on_purpose() {
     out.assert_code(1);
     let m = checks(&out);
     assert_eq!(status(&m, "pg.llm_metrics.rows"), "fail");
-    assert!(m["pg.llm_metrics.rows"].message.starts_with("llm_metrics is empty"));
+    assert!(
+        m["pg.llm_metrics.rows"].message.starts_with("no rows added to llm_metrics"),
+        "{}",
+        m["pg.llm_metrics.rows"].message
+    );
     assert_eq!(status(&m, "pg.connections.active"), "fail", "0 active is not below a limit of 0");
     assert_eq!(status(&m, "pg.connections.headroom"), "warn");
     assert_eq!(status(&m, "pg.connections.database"), "warn");

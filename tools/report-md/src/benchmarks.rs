@@ -5,11 +5,9 @@
 
 use std::fmt::Write;
 
-use base64::Engine;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
 use navikit::Error;
-use navikit::record::{Distribution, Record, Stats};
+use navikit::record::{Distribution, Record, SloVerdict, Stats};
 
 fn secs(ms: f64) -> String {
     if ms >= 1000.0 { format!("{:.2} s", ms / 1000.0) } else { format!("{ms:.0} ms") }
@@ -23,39 +21,33 @@ fn label(s: &Stats) -> String {
     s.group.get("scenario").cloned().unwrap_or_else(|| s.group.values().cloned().collect::<Vec<_>>().join(" / "))
 }
 
-/// Target is one of the plan's Tuesday targets.
-struct Target {
-    name: &'static str,
-    shown: String,
-    limit_shown: String,
-    met: bool,
+/// shown renders a verdict's value in the metric's unit.
+fn shown(metric: &str, v: f64) -> String {
+    if metric.ends_with("_pct") {
+        format!("{v:.2} %")
+    } else if metric.starts_with("cost_usd") {
+        format!("${v:.5}")
+    } else if metric.contains("_ms.") {
+        secs(v)
+    } else {
+        format!("{v}")
+    }
 }
 
-fn targets(all: &Stats, cost_target: f64) -> Vec<Target> {
-    let l = all.latency_ms.as_ref();
-    let time = |name: &'static str, v: Option<f64>, limit: f64| Target {
-        name,
-        shown: v.map_or("–".into(), secs),
-        limit_shown: format!("< {}", secs(limit)),
-        met: v.is_some_and(|v| v < limit),
+/// escalation_text is the plan's escalation path for a missed trigger.
+fn escalation_text(v: &SloVerdict) -> String {
+    let what = if v.metric == "success_pct" {
+        "**Real LLM tests failing.** Owner: Backend Lead investigates; escalate to the CTO if blocked more than 4 hours. Mitigation: fix the top 3 failure patterns below."
+    } else if v.metric.starts_with("latency_ms.") {
+        "**Performance does not meet targets.** Owner: Backend + Platform teams; escalate to the CTO if optimisation takes more than a day. Mitigation: identify the top 3 bottlenecks and write an optimisation plan."
+    } else {
+        "**Escalation trigger missed.**"
     };
-    vec![
-        time("p50 latency", l.map(|d| d.p50), 2000.0),
-        time("p95 latency", l.map(|d| d.p95), 5000.0),
-        time("p99 latency", l.map(|d| d.p99), 10000.0),
-        Target {
-            name: "Success rate",
-            shown: format!("{:.2} %", all.success_pct),
-            limit_shown: "> 99 %".into(),
-            met: all.success_pct > 99.0,
-        },
-        Target {
-            name: "Cost per request",
-            shown: format!("${:.5}", all.cost_usd_per_request),
-            limit_shown: format!("< ${cost_target}"),
-            met: all.costed_requests > 0 && all.cost_usd_per_request < cost_target,
-        },
-    ]
+    format!(
+        "{what} (trigger `{}` missed: observed {})",
+        v.threshold,
+        v.observed.map_or("nothing".into(), |o| shown(&v.metric, o))
+    )
 }
 
 fn row(s: &Stats, name: &str) -> String {
@@ -80,8 +72,7 @@ const TABLE_HEAD: &str = "| | requests | p50 | p95 | p99 | TTFT p50 | TTFT p95 |
 
 fn histogram_chart(s: &Stats) -> Option<String> {
     let text = s.histograms.as_ref()?.get("latency_ms")?;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
-    let h: Histogram<u64> = Deserializer::new().deserialize(&mut std::io::Cursor::new(bytes)).ok()?;
+    let h: Histogram<u64> = navikit::histogram::decode(text).ok()?;
     if h.is_empty() {
         return None;
     }
@@ -132,12 +123,7 @@ fn delta(now: f64, before: f64) -> String {
 }
 
 /// render writes the document and says whether every target was met.
-pub fn render(
-    records: &[Record],
-    baseline: Option<&[Record]>,
-    cost_target: f64,
-    load: &str,
-) -> Result<(String, bool), Error> {
+pub fn render(records: &[Record], baseline: Option<&[Record]>, load: &str) -> Result<(String, bool), Error> {
     let stats: Vec<&Stats> =
         records.iter().filter_map(|r| if let Record::Stats(s) = r { Some(s.as_ref()) } else { None }).collect();
     if stats.is_empty() {
@@ -157,9 +143,16 @@ pub fn render(
         writeln!(md, "| provider | {} |", if all.providers.is_empty() { "–".into() } else { all.providers.join(", ") });
     let _ = writeln!(md, "| model | {} |", if all.models.is_empty() { "–".into() } else { all.models.join(", ") });
     if !all.targets.is_empty() {
-        let local = all.targets.iter().all(|t| navikit::http::is_loopback(t));
-        let note = if local { " (local stand-in: llm-sim, not a real provider)" } else { "" };
-        let _ = writeln!(md, "| target | {}{note} |", all.targets.join(", "));
+        let _ = writeln!(md, "| target | {} |", all.targets.join(", "));
+    }
+    if !all.stand_ins.is_empty() {
+        let _ = writeln!(
+            md,
+            "| **stand-in** | {} of {} requests were answered by a stand-in that declared itself ({}): these numbers measure the stand-in, not a real model |",
+            all.stand_in_requests,
+            all.requests + all.warmup_excluded,
+            all.stand_ins.join(", ")
+        );
     }
     let _ = writeln!(md, "| window | {when} – {until} |");
     let _ = writeln!(
@@ -182,30 +175,25 @@ pub fn render(
         env!("CARGO_PKG_VERSION")
     );
 
-    let ts = targets(all, cost_target);
-    let all_met = ts.iter().all(|t| t.met);
-    let _ = writeln!(md, "## Targets\n\n| target | observed | limit | |\n|---|---:|---:|---|");
-    for t in &ts {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} |",
-            t.name,
-            t.shown,
-            t.limit_shown,
-            if t.met { "✅ met" } else { "❌ missed" }
-        );
+    let targets: Vec<&SloVerdict> = all.slo.iter().filter(|v| !v.escalation).collect();
+    let all_met = !targets.is_empty() && targets.iter().all(|v| v.ok);
+    let _ = writeln!(md, "## Targets\n");
+    if targets.is_empty() {
+        let _ = writeln!(md, "No targets were judged: run latency-stats with `--targets config/targets.txt`.\n");
+    } else {
+        let _ = writeln!(md, "| target | observed | |\n|---|---:|---|");
+        for v in &targets {
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {} |",
+                v.threshold,
+                v.observed.map_or("–".into(), |o| shown(&v.metric, o)),
+                if v.ok { "✅ met" } else { "❌ missed" }
+            );
+        }
+        let _ = writeln!(md, "\n_Judged by latency-stats; this page renders its verdicts._\n");
     }
-    let _ = writeln!(md);
-    let p95 = all.latency_ms.as_ref().map(|d| d.p95);
-    let mut hints = Vec::new();
-    if all.success_pct < 95.0 {
-        hints.push("**Real LLM tests failing (< 95 % success).** Owner: Backend Lead investigates; escalate to the CTO if blocked more than 4 hours. Mitigation: fix the top 3 failure patterns below.");
-    }
-    if p95.is_some_and(|p| p > 8000.0) {
-        hints.push("**Performance does not meet targets (p95 > 8 s).** Owner: Backend + Platform teams; escalate to the CTO if optimisation takes more than a day. Mitigation: identify the top 3 bottlenecks and write an optimisation plan.");
-    } else if p95.is_some_and(|p| p >= 5000.0) {
-        hints.push("**p95 ≥ 5 s.** The plan says: investigate and optimise before proceeding.");
-    }
+    let hints: Vec<String> = all.slo.iter().filter(|v| v.escalation && !v.ok).map(escalation_text).collect();
     if !hints.is_empty() {
         let _ = writeln!(md, "## Escalation\n");
         for h in hints {

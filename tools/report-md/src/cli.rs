@@ -8,8 +8,10 @@ use navikit::Error;
 const AFTER_HELP: &str = "\
 Input: records (NDJSON) from FILEs, or standard input when FILE is `-` or absent.
 
-Exit status: 0 written (benchmarks: every plan target met; checklist: every box ticked),
-1 a target missed / a box unticked / a check in the input failed, 2 usage or input error.
+Exit status: 0 written (benchmarks: every target met; checklist: every box ticked on real
+evidence; validation-log: every check passed), 1 a target missed / a box open / a check
+failed, errored or could not look (skip; --allow-skip to accept) / the run had no
+verdict at all, 2 usage or input error.
 
 Examples:
   llm-probe run --runs 100 | latency-stats --histograms > s.ndjson; latency-stats --by scenario --histograms results.ndjson >> s.ndjson
@@ -60,9 +62,6 @@ pub struct BenchArgs {
     /// Stats records of an earlier run, to compare against.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<String>,
-    /// Target cost per request in USD.
-    #[arg(long, default_value_t = 0.02)]
-    pub cost_target: f64,
     /// Concurrency or rate, for the run metadata.
     #[arg(long, default_value = "")]
     pub load: String,
@@ -77,9 +76,14 @@ pub struct LogArgs {
     /// The log to append to (created with its title when missing).
     #[arg(long, default_value = "docs/staging_validation_log.md", value_name = "FILE")]
     pub log: PathBuf,
-    /// The time to log the run at (RFC 3339; default now, local time of day in UTC).
+    /// The time to log the run at (RFC 3339; default: the earliest record's
+    /// `ts`, so a replayed or late-appended run lands where it happened).
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+    /// Checks that could not look (`skip`) do not fail the run (they are
+    /// still logged as not validated).
+    #[arg(long)]
+    pub allow_skip: bool,
 }
 
 /// parse reads the process arguments.

@@ -1,8 +1,10 @@
 //! docs/staging_validation_log.md in the plan's format: a `## Saturday,
 //! Feb 11` heading per day (added once), a `- 10:00 - …` line per run with
-//! its pass/warn/fail counts, and a line per failing or warning check.
-//! Appends only, under an exclusive file lock, so concurrent cron runs
-//! never interleave or truncate.
+//! its pass/warn/fail/error/skip counts, and a line per check that did not
+//! pass. A run is logged at the time of its records (the earliest `ts`), not
+//! the time of logging. A run with no verdict says so and fails; skipped
+//! checks are listed as not validated. Appends only, under an exclusive file
+//! lock, so concurrent cron runs never interleave or truncate.
 
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -10,37 +12,108 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use navikit::Error;
-use navikit::record::{CheckStatus, Record};
+use navikit::record::{Check, CheckStatus, Record};
 
 const TITLE: &str = "# Staging Validation Log\n";
 
+/// Logged is what one appended run found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Logged {
+    /// Checks in the run.
+    pub checks: usize,
+    /// Checks that failed or errored.
+    pub failed: usize,
+    /// Checks that could not look.
+    pub skipped: usize,
+}
+
+impl Logged {
+    /// Logged::fails says whether the run fails: nothing checked, a failure,
+    /// or (unless allowed) a check that could not look.
+    pub fn fails(self, allow_skip: bool) -> bool {
+        self.checks == 0 || self.failed > 0 || (self.skipped > 0 && !allow_skip)
+    }
+}
+
+/// clean keeps a value on its line: secrets redacted, line breaks and
+/// Markdown headings defused (a check name cannot forge a heading).
+fn clean(s: &str) -> String {
+    navikit::redact::redact_text(s).replace(['\n', '\r'], " ").replace('#', "\\#")
+}
+
+/// run_time is when the run happened: the earliest record's `ts`.
+pub fn run_time(records: &[Record]) -> Option<DateTime<Utc>> {
+    records
+        .iter()
+        .map(|r| match r {
+            Record::Check(c) => c.ts,
+            Record::Probe(p) => p.ts,
+            Record::Stats(s) => s.ts,
+        })
+        .min()
+}
+
 /// entry renders one run's lines (without the day heading).
-pub fn entry(records: &[Record], at: DateTime<Utc>) -> (String, bool) {
+pub fn entry(records: &[Record], at: DateTime<Utc>) -> (String, Logged) {
     let time = at.format("%H:%M");
-    let checks: Vec<_> = records.iter().filter_map(|r| if let Record::Check(c) = r { Some(c) } else { None }).collect();
+    let checks: Vec<&Check> =
+        records.iter().filter_map(|r| if let Record::Check(c) = r { Some(c) } else { None }).collect();
     let count = |s: CheckStatus| checks.iter().filter(|c| c.status == s).count();
-    let (pass, warn, fail, error) =
-        (count(CheckStatus::Pass), count(CheckStatus::Warn), count(CheckStatus::Fail), count(CheckStatus::Error));
+    let [pass, warn, fail, error, skip] = CheckStatus::ALL.map(count);
     let mut tools: Vec<&str> = checks.iter().map(|c| c.tool.as_str()).collect();
     tools.sort_unstable();
     tools.dedup();
-    let verdict = if fail + error > 0 {
-        "issues found"
+    let mut stand_ins: Vec<&str> = checks.iter().filter_map(|c| c.stand_in.as_deref()).collect();
+    stand_ins.sort_unstable();
+    stand_ins.dedup();
+    let logged = Logged { checks: checks.len(), failed: fail + error, skipped: skip };
+    let verdict = if checks.is_empty() {
+        "no verdicts: the run produced no check records (a tool died or was not run); nothing was validated".to_string()
+    } else if fail + error > 0 {
+        "issues found".to_string()
+    } else if skip > 0 {
+        let whys: Vec<String> = checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Skip)
+            .map(|c| clean(&c.message))
+            .fold(Vec::new(), |mut v, m| {
+                if !v.contains(&m) {
+                    v.push(m);
+                }
+                v
+            });
+        format!("not validated: {skip} skipped ({})", whys.join("; "))
+    } else if !stand_ins.is_empty() {
+        "passed on stand-ins only: the real environment was not validated".to_string()
     } else if warn > 0 {
-        "healthy, with warnings"
+        "healthy, with warnings".to_string()
     } else {
-        "all checks passed"
+        "all checks passed".to_string()
     };
-    let mut text = format!(
-        "- {time} - {verdict}: {} checks ({pass} pass, {warn} warn, {fail} fail, {error} error) from {}\n",
-        checks.len(),
-        if tools.is_empty() { "no tool".to_string() } else { tools.join(", ") }
-    );
-    for c in checks.iter().filter(|c| c.status != CheckStatus::Pass) {
-        let msg = navikit::redact::redact_text(&c.message).replace('\n', " ");
-        text.push_str(&format!("- {time} - {} {}: {msg}\n", c.status.as_str().to_uppercase(), c.check));
+    let mut text = if checks.is_empty() {
+        format!("- {time} - {verdict}\n")
+    } else {
+        format!(
+            "- {time} - {verdict}: {} checks ({pass} pass, {warn} warn, {fail} fail, {error} error, {skip} skip) from {}\n",
+            checks.len(),
+            clean(&tools.join(", "))
+        )
+    };
+    if !stand_ins.is_empty() {
+        text.push_str(&format!(
+            "- {time} - STAND-IN: these verdicts are about stand-ins ({}), not the real staging environment\n",
+            clean(&stand_ins.join(", "))
+        ));
     }
-    (text, fail + error > 0)
+    for c in checks.iter().filter(|c| c.status != CheckStatus::Pass) {
+        text.push_str(&format!(
+            "- {time} - {} {}: {}\n",
+            c.status.as_str().to_uppercase(),
+            clean(&c.check),
+            clean(&c.message)
+        ));
+    }
+    (text, logged)
 }
 
 /// heading is the plan's day heading, e.g. `## Saturday, Feb 11`.
@@ -48,8 +121,9 @@ pub fn heading(at: DateTime<Utc>) -> String {
     format!("## {}", at.format("%A, %b %-d"))
 }
 
-/// append adds one run to the log and says whether a check failed.
-pub fn append(path: &Path, records: &[Record], at: DateTime<Utc>) -> Result<bool, Error> {
+/// append adds one run to the log at `at` (default: the run's own time).
+pub fn append(path: &Path, records: &[Record], at: Option<DateTime<Utc>>) -> Result<Logged, Error> {
+    let at = at.or_else(|| run_time(records)).unwrap_or_else(Utc::now);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::input(format!("cannot create {}: {e}", dir.display())))?;
     }
@@ -59,6 +133,9 @@ pub fn append(path: &Path, records: &[Record], at: DateTime<Utc>) -> Result<bool
         .create(true)
         .open(path)
         .map_err(|e| Error::input(format!("cannot open {}: {e}", path.display())))?;
+    if !f.metadata()?.is_file() {
+        return Err(Error::input(format!("{}: not a regular file", path.display())));
+    }
     // One writer at a time: two cron runs must not interleave their lines.
     f.lock().map_err(|e| Error::input(format!("cannot lock {}: {e}", path.display())))?;
     let mut existing = String::new();
@@ -78,10 +155,10 @@ pub fn append(path: &Path, records: &[Record], at: DateTime<Utc>) -> Result<bool
     if last_heading != Some(head.as_str()) {
         text.push_str(&format!("\n{head}\n"));
     }
-    let (lines, failed) = entry(records, at);
+    let (lines, logged) = entry(records, at);
     text.push_str(&lines);
     f.write_all(text.as_bytes())?;
     f.flush()?;
     f.unlock()?;
-    Ok(failed)
+    Ok(logged)
 }
