@@ -247,6 +247,7 @@ impl Threshold {
         let metric = parse_metric(lhs.trim()).map_err(bad)?;
         let (number, unit) = split_number(rhs.trim()).map_err(bad)?;
         let limit = scale(&metric, number, unit).map_err(bad)?;
+        in_range(&metric, limit).map_err(bad)?;
         Ok(Threshold { source: expr.to_string(), metric, op, limit, escalation: false })
     }
 
@@ -293,11 +294,30 @@ impl Threshold {
     }
 }
 
+/// in_range refuses limits no observation can have: a rate beyond 0..100 %,
+/// a negative time, cost or count (`success>101%`, `p95<-5s`).
+fn in_range(metric: &Metric, limit: f64) -> Result<(), String> {
+    match metric {
+        Metric::SuccessPct | Metric::ErrorRatePct if !(0.0..=100.0).contains(&limit) => {
+            Err(format!("a rate must lie between 0 and 100 %, got {limit}"))
+        }
+        Metric::Named(_) => Ok(()),
+        _ if limit < 0.0 => Err(format!("{} cannot be negative, got {limit}", metric.name())),
+        _ => Ok(()),
+    }
+}
+
 fn parse_metric(lhs: &str) -> Result<Metric, String> {
     if lhs.is_empty() {
         return Err("no metric before the comparison".into());
     }
     let lower = lhs.to_ascii_lowercase();
+    let pct = lower.rsplit('.').next().unwrap_or_default();
+    if let Some(q) = pct.strip_prefix('p').and_then(|n| n.parse::<f64>().ok())
+        && Stat::parse(pct).is_none()
+    {
+        return Err(format!("percentile p{q} is out of range (use p0.1 to p100)"));
+    }
     let simple = match lower.as_str() {
         "success" | "success_rate" | "success_pct" => Some(Metric::SuccessPct),
         "error_rate" | "errors" | "error_rate_pct" | "failed_rate" => Some(Metric::ErrorRatePct),
@@ -419,7 +439,13 @@ mod tests {
             ("p95<abc", "no number"),
             ("success>99", "percent"),
             ("foo.p95<1", "`foo` is not a field"),
-            ("ttft.p0<1", "unknown statistic"),
+            ("ttft.p0<1", "percentile p0 is out of range"),
+            ("ttft.pmax<1", "unknown statistic"),
+            ("p101<5s", "percentile p101 is out of range"),
+            ("success>101%", "between 0 and 100"),
+            ("error_rate<-1%", "between 0 and 100"),
+            ("p95<-5s", "cannot be negative"),
+            ("cost_per_request<-0.01", "cannot be negative"),
             ("cost_per_request<5ms", "unknown unit `ms` for a cost"),
             ("p95<1.2.3s", "not a number"),
         ] {

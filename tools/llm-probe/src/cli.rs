@@ -193,6 +193,19 @@ pub struct Target {
 }
 
 impl Target {
+    /// Target::secrets is every value never to be printed: the API key and
+    /// every `-H` value (a server that echoes request headers must not get
+    /// them into records). Values under 4 characters are too short to tell
+    /// from ordinary text and are left alone.
+    pub fn secrets(&self) -> Vec<&str> {
+        self.key
+            .iter()
+            .map(String::as_str)
+            .chain(self.headers.iter().map(|(_, v)| v.as_str()))
+            .filter(|v| v.len() >= 4)
+            .collect()
+    }
+
     /// Target::request is one attempt's request to this target.
     pub fn request<'a>(
         &'a self,
@@ -293,7 +306,19 @@ pub fn target(c: &Common) -> Result<Target, Error> {
             navikit::redact::redact_url(&base_url)
         )));
     }
+    if has_userinfo(&base_url) {
+        return Err(Error::input(format!(
+            "base URL `{}` carries credentials: put the key in the API key variable or a --header, never in the URL (it would be printed by proxies and logs)",
+            navikit::redact::redact_url(&base_url)
+        )));
+    }
     let key_env = c.api_key_env.clone().or(file.api_key_env.clone()).unwrap_or_else(|| provider.key_env().to_string());
+    if !plausible_env_name(&key_env) {
+        // Never echo it: a key pasted here by mistake must not reach a log.
+        return Err(Error::input(
+            "--api-key-env (or api_key_env) takes the NAME of a variable, like ANTHROPIC_API_KEY, not a key",
+        ));
+    }
     let key = std::env::var(&key_env).ok().filter(|k| !k.trim().is_empty());
     let total = match (&c.timeout, file.timeout_seconds) {
         (Some(t), _) => dur("timeout", t)?,
@@ -346,6 +371,26 @@ pub fn target(c: &Common) -> Result<Target, Error> {
     })
 }
 
+/// has_userinfo says whether a URL carries `user[:password]@` before its host.
+fn has_userinfo(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or_default().contains('@')
+}
+
+/// plausible_env_name says whether a text can be an environment variable's name.
+pub fn plausible_env_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Flag bounds: sane limits so a typo cannot spin up 40,000 threads or
+/// schedule one request per 10^300 seconds.
+const MAX_WORKERS: u64 = 10_000;
+const RATE_RANGE: (f64, f64) = (0.001, 100_000.0);
+const MAX_RETRIES: u64 = 100;
+
 /// is_loopback says whether a URL points at this machine: a target there (llm-sim,
 /// or a port-forward to a real provider) may need no key. It never judges
 /// whether the target is real: stand-ins declare themselves.
@@ -366,11 +411,29 @@ fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
     let duration = a.duration.as_deref().map(|d| dur("duration", d)).transpose()?;
     let runs = if duration.is_some() { None } else { Some(a.runs.or(f.runs).unwrap_or(100)) };
     let rate = a.rate.or(f.rate);
-    let load = match rate {
-        Some(r) if r > 0.0 && r.is_finite() => Load::Open(r, a.arrival, a.max_in_flight.max(1)),
-        Some(r) => return Err(Error::input(format!("--rate must be a positive number, got {r}"))),
-        None => Load::Closed(a.concurrency.or(f.concurrency).unwrap_or(1).max(1)),
+    let workers = |flag: &str, n: u64| {
+        if (1..=MAX_WORKERS).contains(&n) {
+            Ok(n)
+        } else {
+            Err(Error::input(format!("--{flag} must be between 1 and {MAX_WORKERS}, got {n}")))
+        }
     };
+    let load = match rate {
+        Some(r) if r.is_finite() && (RATE_RANGE.0..=RATE_RANGE.1).contains(&r) => {
+            Load::Open(r, a.arrival, workers("max-in-flight", a.max_in_flight)?)
+        }
+        Some(r) => {
+            return Err(Error::input(format!(
+                "--rate must be between {} and {} requests per second, got {r}",
+                RATE_RANGE.0, RATE_RANGE.1
+            )));
+        }
+        None => Load::Closed(workers("concurrency", a.concurrency.or(f.concurrency).unwrap_or(1))?),
+    };
+    let retries = a.retries.or(f.retries).unwrap_or(3);
+    if retries > MAX_RETRIES {
+        return Err(Error::input(format!("--retries must be at most {MAX_RETRIES}, got {retries}")));
+    }
     let shard = match &a.shard {
         None => (0, 1),
         Some(s) => {
@@ -392,7 +455,7 @@ fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
         duration,
         warmup: a.warmup.or(f.warmup).unwrap_or(0),
         load,
-        retries: a.retries.or(f.retries).unwrap_or(3),
+        retries,
         max_retry_time: dur("max-retry-time", &a.max_retry_time)?,
         stream: !a.no_stream && target.provider.streams(),
         shard,

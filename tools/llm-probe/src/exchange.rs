@@ -233,6 +233,14 @@ fn read_stream(p: Provider, reader: impl Read, sent: Instant, t: &Timeouts) -> R
         let ev = match dec.next_event() {
             Ok(Some(ev)) => ev,
             Ok(None) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                let class = if e.to_string().starts_with(crate::sse::TOO_LARGE) {
+                    "response_too_large"
+                } else {
+                    "malformed_stream"
+                };
+                return Err((class, format!("{class} after {} ms: {e}", sent.elapsed().as_millis())));
+            }
             Err(e) => {
                 let class = classify_read(&e, a.ttft.is_some(), sent.elapsed(), t);
                 return Err((class, format!("{class} after {} ms: {e}", sent.elapsed().as_millis())));
@@ -253,6 +261,18 @@ fn read_stream(p: Provider, reader: impl Read, sent: Instant, t: &Timeouts) -> R
             }
             Step::Token(tok) => {
                 let now = Instant::now();
+                // --first-token-timeout bounds the first token, not only the
+                // headers: a stream whose first token comes late has failed.
+                if a.ttft_any.is_none() && now - sent > t.first_token {
+                    return Err((
+                        "first_token_timeout",
+                        format!(
+                            "first token after {} ms (limit {} ms)",
+                            (now - sent).as_millis(),
+                            t.first_token.as_millis()
+                        ),
+                    ));
+                }
                 a.ttft_any.get_or_insert(now - sent);
                 if let Token::Answer(text) = tok {
                     if text.is_empty() {

@@ -114,7 +114,7 @@ fn live_call(t: &Target, target: &str) -> (Check, Option<String>) {
     let url = t.provider.url(&t.base_url);
     let req = t.request(&url, &body, t.provider.streams());
     let out = exchange::attempt(&agent, &req, &t.timeouts);
-    let secrets: Vec<&str> = t.key.as_deref().into_iter().collect();
+    let secrets = t.secrets();
     let check = match out.result {
         Ok(a) => Check::new(
             TOOL,

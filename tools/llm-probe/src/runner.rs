@@ -82,9 +82,14 @@ pub fn run(opts: &RunOptions) -> Result<Outcome, Error> {
     let writer = std::thread::spawn(move || write_records(rx, progress));
     let agent = exchange::agent(&opts.target.timeouts);
     let ctx = Ctx { opts, agent, tx };
+    // Never more threads than the work needs: a run of 10 requests gets at
+    // most 10 workers, whatever --concurrency or --max-in-flight say.
+    let needed = |n: u64| jobs_here.map_or(n, |j| n.min(j.max(1)));
     match opts.load {
-        Load::Closed(c) => closed_loop(&ctx, c, jobs_here, deadline),
-        Load::Open(rate, arrival, cap) => open_loop(&ctx, rate / shards as f64, arrival, cap, jobs_here, deadline),
+        Load::Closed(c) => closed_loop(&ctx, needed(c), jobs_here, deadline),
+        Load::Open(rate, arrival, cap) => {
+            open_loop(&ctx, rate / shards as f64, arrival, needed(cap), jobs_here, deadline)
+        }
     }
     drop(ctx);
     let written = writer.join().map_err(|_| Error::input("the record writer panicked"))??;
@@ -182,9 +187,16 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
             if deadline.is_some_and(|d| intended >= d) {
                 break;
             }
-            let now = Instant::now();
-            if intended > now {
-                std::thread::sleep(intended - now);
+            // Sleep in slices so Ctrl-C ends a slow schedule at once.
+            while !stop_requested() {
+                let now = Instant::now();
+                if intended <= now {
+                    break;
+                }
+                std::thread::sleep((intended - now).min(Duration::from_millis(50)));
+            }
+            if stop_requested() {
+                break;
             }
             if job_tx.send(Job { index: shard + j * shards, intended: Some(intended) }).is_err() {
                 break;
@@ -299,7 +311,7 @@ fn request(
         attempts,
         ..Probe::default()
     };
-    let secrets: Vec<&str> = t.key.as_deref().into_iter().collect();
+    let secrets = t.secrets();
     match outcome.result {
         Ok(answer) => {
             fill_success(&mut probe, &answer, sent, origin, t, history, scenario);

@@ -296,8 +296,34 @@ pub fn connect(t: &Target, limits: &Limits) -> Result<postgres::Client, String> 
         cfg.password(p);
     }
     let tls = tls_config(t).map_err(|e| e.to_string())?;
-    let client = cfg.connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls)).map_err(|e| describe(&e))?;
-    Ok(client)
+    // The driver's connect timeout covers the TCP connect only: a server that
+    // accepts and then says nothing (before or after the SSL answer) would
+    // hang it. The whole start-up exchange is bounded here instead.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(cfg.connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls)).map_err(|e| describe(&e)));
+    });
+    match rx.recv_timeout(limits.connect) {
+        Ok(result) => result,
+        Err(_) => Err(format!(
+            "no complete answer within {} s (connect, TLS and start-up): the server accepted the connection and then stalled",
+            limits.connect.as_secs_f64()
+        )),
+    }
+}
+
+/// watchdog ends the process if the whole run outlives `limit`: a server
+/// that stops answering mid-query cannot hang a cron job. What was measured
+/// is already written; the message says why the rest is missing.
+pub fn watchdog(limit: Duration) {
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        eprintln!(
+            "pg-check: gave up after {} s: the database stopped answering (checks not written did not run)",
+            limit.as_secs()
+        );
+        std::process::exit(1);
+    });
 }
 
 /// describe flattens a postgres error and its causes into one line.

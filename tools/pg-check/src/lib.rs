@@ -6,7 +6,7 @@ pub mod cli;
 pub mod conn;
 pub mod fernet_token;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use navikit::checks::Runner;
 use navikit::record::{Check, CheckStatus};
@@ -30,6 +30,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Error> {
         out.emit_all(navikit::checks::skipped(TOOL, CHECKS, sel, "", why))?;
         return Ok(out.finish(TOOL));
     };
+    // Connect, then every query within its statement_timeout, plus slack.
+    conn::watchdog(opts.limits.connect + opts.limits.statement * (CHECKS.len() as u32 + 4) + Duration::from_secs(5));
     let ctx = Ctx { opts, db: target, target: target.display() };
     let wanted = |n: &str| sel.wanted(n);
     let started = Instant::now();

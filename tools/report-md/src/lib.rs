@@ -30,24 +30,41 @@ pub fn read_records(files: &[String]) -> Result<Vec<Record>, Error> {
     Ok(all)
 }
 
-/// write_output writes a document to a file (atomically, through a
-/// temporary file and a rename) or to stdout.
+/// write_output writes a document to stdout, or to a file: through a new
+/// temporary file in the same directory (created exclusively, never
+/// following a planted link), renamed over the target atomically, removed if
+/// anything fails. A target that exists and is not a regular file (a device,
+/// a link, a directory) is refused, so `-o /dev/full` run as root does not
+/// replace the device.
 pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
-    match path {
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
-        Some(p) => {
-            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::input(format!("cannot create {}: {e}", dir.display())))?;
-            }
-            let tmp = p.with_extension("md.tmp");
-            std::fs::write(&tmp, text).map_err(|e| Error::input(format!("cannot write {}: {e}", tmp.display())))?;
-            std::fs::rename(&tmp, p).map_err(|e| Error::input(format!("cannot write {}: {e}", p.display())))?;
-        }
+    let Some(p) = path else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+        return Ok(());
+    };
+    let shown = p.display();
+    if let Ok(meta) = std::fs::symlink_metadata(p)
+        && !meta.is_file()
+    {
+        return Err(Error::input(format!("{shown}: not a regular file; refusing to replace it")));
+    }
+    let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::input(format!("cannot create {}: {e}", dir.display())))?;
+    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let (tmp, mut file) = (0..64)
+        .find_map(|n| {
+            let tmp = dir.join(format!(".{name}.{}.{stamp}.{n}.tmp", std::process::id()));
+            std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).ok().map(|f| (tmp, f))
+        })
+        .ok_or_else(|| Error::input(format!("cannot create a temporary file in {}", dir.display())))?;
+    let written = file.write_all(text.as_bytes()).and_then(|()| file.sync_all());
+    drop(file);
+    let renamed = written.and_then(|()| std::fs::rename(&tmp, p));
+    if let Err(e) = renamed {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::input(format!("cannot write {shown}: {e}")));
     }
     Ok(())
 }
