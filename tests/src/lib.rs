@@ -5,6 +5,7 @@
 //! Binaries are found beside the test executable (`target/<profile>/`);
 //! `scripts/test.sh` builds them all first with `cargo build --bins`.
 
+pub mod hostile;
 pub mod synth;
 
 use std::io::Write;

@@ -230,7 +230,9 @@ fn increasing(
     } else {
         let mut last: Option<serde_json::Map<String, Value>> = None;
         if let Some(path) = o.history.as_ref().filter(|p| p.exists()) {
-            navikit::ndjson::Input::open(&path.display().to_string())?.records(|r, _| {
+            let shown = path.display().to_string();
+            let file = navikit::files::open_regular(&shown)?;
+            navikit::ndjson::Input::from_reader(&shown, file).records(|r, _| {
                 if let Record::Check(c) = r
                     && c.check == "http.metrics.present"
                     && c.target == target
