@@ -133,10 +133,12 @@ impl GroupAcc {
             self.stand_in_requests += 1;
         }
         let [i, o, cw, cr] = p.tokens;
-        self.tokens.input += i.unwrap_or(0);
-        self.tokens.output += o.unwrap_or(0);
-        self.tokens.cache_creation_input += cw.unwrap_or(0);
-        self.tokens.cache_read_input += cr.unwrap_or(0);
+        // Sums saturate: a hostile count cannot wrap a total around.
+        let t = &mut self.tokens;
+        t.input = t.input.saturating_add(i.unwrap_or(0));
+        t.output = t.output.saturating_add(o.unwrap_or(0));
+        t.cache_creation_input = t.cache_creation_input.saturating_add(cw.unwrap_or(0));
+        t.cache_read_input = t.cache_read_input.saturating_add(cr.unwrap_or(0));
         if p.tokens_estimated {
             self.tokens.estimated_records += 1;
         }
@@ -190,10 +192,11 @@ impl GroupAcc {
         self.requests += other.requests;
         self.ok += other.ok;
         self.warmup_excluded += other.warmup_excluded;
-        self.tokens.input += other.tokens.input;
-        self.tokens.output += other.tokens.output;
-        self.tokens.cache_creation_input += other.tokens.cache_creation_input;
-        self.tokens.cache_read_input += other.tokens.cache_read_input;
+        let (t, o) = (&mut self.tokens, &other.tokens);
+        t.input = t.input.saturating_add(o.input);
+        t.output = t.output.saturating_add(o.output);
+        t.cache_creation_input = t.cache_creation_input.saturating_add(o.cache_creation_input);
+        t.cache_read_input = t.cache_read_input.saturating_add(o.cache_read_input);
         self.tokens.estimated_records += other.tokens.estimated_records;
         self.cost_total += other.cost_total;
         self.costed += other.costed;
@@ -345,6 +348,11 @@ impl GroupAcc {
         }
         acc.warmup_excluded = s.warmup_excluded;
         acc.tokens = s.tokens.clone();
+        // A summary's cost must be a cost: finite, not negative, and small
+        // enough that summing many summaries stays finite.
+        if !(0.0..=crate::parse::MAX_COST_USD * 1e9).contains(&s.cost_usd_total) {
+            return Err(format!("cost_usd_total {} is not a plausible cost", s.cost_usd_total));
+        }
         acc.cost_total = s.cost_usd_total;
         acc.costed = s.costed_requests;
         for e in &s.errors {

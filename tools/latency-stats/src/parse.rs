@@ -32,6 +32,8 @@ pub enum Parsed<'a> {
 /// parse_line parses one line; `itl` is a reused buffer for the gaps.
 pub fn parse_line<'a>(line: &'a [u8], by: &[String], itl: &'a mut Vec<f64>) -> Result<Parsed<'a>, String> {
     navikit::ndjson::check_object(line)?;
+    // The contract is UTF-8 text; skipped string fields are not checked by the parser.
+    std::str::from_utf8(line).map_err(|e| format!("not UTF-8: {e}"))?;
     itl.clear();
     let mut de = serde_json::Deserializer::from_slice(line);
     let out = de
@@ -50,6 +52,15 @@ fn non_negative<E: de::Error>(name: &str, v: f64) -> Result<f64, E> {
     if v < 0.0 { Err(E::custom(format!("`{name}` is negative ({v})"))) } else { Ok(v) }
 }
 
+/// MAX_COST_USD bounds one request's cost: no LLM call costs a million
+/// dollars, and the bound keeps every sum finite.
+pub const MAX_COST_USD: f64 = 1e6;
+
+/// SEEN_* mark the fields every probe record must carry (as report-md reads them).
+const SEEN_PROVIDER: u8 = 1;
+const SEEN_MODEL: u8 = 2;
+const SEEN_SCENARIO: u8 = 4;
+
 impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'_, 'a> {
     type Value = Parsed<'a>;
 
@@ -64,6 +75,7 @@ impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'_, 'a> {
         let mut ok = None;
         let mut latency = None;
         let mut itl_seen = false;
+        let mut seen = 0u8;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let key: &str = &key;
             if let Some(j) = self.by.iter().position(|b| b == key) {
@@ -71,8 +83,16 @@ impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'_, 'a> {
                 groups[j] = Some(v);
                 let value = groups[j].as_deref().unwrap_or_default();
                 match key {
-                    "provider" => view.provider = groups[j].clone(),
-                    "model" => view.model = groups[j].clone(),
+                    "provider" => {
+                        view.provider = groups[j].clone();
+                        seen |= SEEN_PROVIDER;
+                    }
+                    "model" => {
+                        view.model = groups[j].clone();
+                        seen |= SEEN_MODEL;
+                    }
+                    "scenario" => seen |= SEEN_SCENARIO,
+                    "ts" => view.ts = groups[j].clone(),
                     "target" => view.target = groups[j].clone(),
                     "stand_in" => view.stand_in = groups[j].clone().filter(|v| !v.is_empty()),
                     "ok" => ok = Some(value == "true"),
@@ -95,10 +115,29 @@ impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'_, 'a> {
                 "cache_creation_input_tokens" => view.tokens[2] = map.next_value()?,
                 "cache_read_input_tokens" => view.tokens[3] = map.next_value()?,
                 "tokens_estimated" => view.tokens_estimated = map.next_value::<Option<bool>>()?.unwrap_or(false),
-                "cost_usd" => view.cost_usd = map.next_value()?,
+                "cost_usd" => {
+                    let c: Option<f64> = map.next_value()?;
+                    view.cost_usd = c.map(|c| non_negative("cost_usd", c)).transpose()?;
+                    if view.cost_usd.is_some_and(|c| c > MAX_COST_USD) {
+                        return Err(de::Error::custom(format!("`cost_usd` is over {MAX_COST_USD} dollars")));
+                    }
+                }
                 "ts" => view.ts = Some(map.next_value::<Cow<'de, str>>()?),
-                "provider" => view.provider = Some(map.next_value::<Cow<'de, str>>()?),
-                "model" => view.model = Some(map.next_value::<Cow<'de, str>>()?),
+                "seq" => {
+                    map.next_value::<u64>()?;
+                }
+                "scenario" => {
+                    map.next_value::<Cow<'de, str>>()?;
+                    seen |= SEEN_SCENARIO;
+                }
+                "provider" => {
+                    view.provider = Some(map.next_value::<Cow<'de, str>>()?);
+                    seen |= SEEN_PROVIDER;
+                }
+                "model" => {
+                    view.model = Some(map.next_value::<Cow<'de, str>>()?);
+                    seen |= SEEN_MODEL;
+                }
                 "target" => view.target = Some(map.next_value::<Cow<'de, str>>()?),
                 "stand_in" => view.stand_in = map.next_value::<Option<Cow<'de, str>>>()?,
                 "error" => {
@@ -123,6 +162,14 @@ impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'_, 'a> {
             None => return Err(de::Error::missing_field("kind")),
         }
         view.ok = ok.ok_or_else(|| de::Error::missing_field("ok"))?;
+        for (bit, name) in [(SEEN_PROVIDER, "provider"), (SEEN_MODEL, "model"), (SEEN_SCENARIO, "scenario")] {
+            if seen & bit == 0 {
+                return Err(de::Error::missing_field(name));
+            }
+        }
+        let ts = view.ts.as_deref().ok_or_else(|| de::Error::missing_field("ts"))?;
+        chrono::DateTime::parse_from_rfc3339(ts)
+            .map_err(|e| de::Error::custom(format!("`ts` is not an RFC 3339 time ({e})")))?;
         let latency = latency.ok_or_else(|| de::Error::missing_field("latency_ms"))?;
         view.values[0] = Some(latency);
         if itl_seen {

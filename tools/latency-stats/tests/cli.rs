@@ -114,6 +114,12 @@ fn bad_input_exits_2_naming_file_and_line() {
         ("negative.ndjson", ":1: bad record: `latency_ms` is negative"),
         ("unknown-kind.ndjson", ":1: bad record: unknown record kind `banana`"),
         ("empty.ndjson", ": no probe records"),
+        // What report-md would reject, latency-stats rejects too: one contract.
+        ("missing-ts.ndjson", ":1: bad record: missing field `ts`"),
+        ("bad-ts.ndjson", ":1: bad record: `ts` is not an RFC 3339 time"),
+        ("seq-string.ndjson", ":1: bad record: invalid type: string \"7\", expected u64"),
+        ("negative-cost.ndjson", ":1: bad record: `cost_usd` is negative"),
+        ("not-utf8.ndjson", ":1: not UTF-8"),
     ];
     for (file, why) in cases {
         let path = fixture(&format!("latency-stats/{file}"));
