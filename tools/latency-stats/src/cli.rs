@@ -99,6 +99,9 @@ pub struct Options {
     pub jobs: usize,
 }
 
+/// MAX_JOBS bounds the parsing threads (`--jobs 40000` is a typo, not a plan).
+const MAX_JOBS: usize = 256;
+
 /// parse reads the process arguments into checked options.
 pub fn parse() -> Result<Options, Error> {
     check(navikit::cli::parse_args::<Args>()?)
@@ -125,7 +128,12 @@ pub fn check(args: Args) -> Result<Options, Error> {
         }
     }
     let by: Vec<String> = args.by.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = match args.jobs {
+        Some(j) if (1..=MAX_JOBS).contains(&j) => j,
+        Some(j) => return Err(Error::input(format!("--jobs must be between 1 and {MAX_JOBS}, got {j}"))),
+        None => cores,
+    };
     Ok(Options {
         files: args.files,
         by,
