@@ -204,6 +204,21 @@ mod tests {
     }
 
     #[test]
+    fn only_and_skip_select_by_exact_name() {
+        let s = |only: &[&str], skip: &[&str]| Selection {
+            only: only.iter().map(|x| x.to_string()).collect(),
+            skip: skip.iter().map(|x| x.to_string()).collect(),
+            ..Selection::default()
+        };
+        assert!(s(&[], &[]).wanted("a.one"));
+        assert!(s(&["a.one"], &[]).wanted("a.one"));
+        assert!(!s(&["a.one"], &[]).wanted("a.two"));
+        assert!(!s(&[], &["a.one"]).wanted("a.one"));
+        assert!(s(&[], &["a.one"]).wanted("a.two"));
+        assert!(!s(&["a.one"], &["a.one"]).wanted("a.one"));
+    }
+
+    #[test]
     fn skipped_names_every_selected_check() {
         const DEFS: &[Def] = &[Def { name: "a.one", meaning: "" }, Def { name: "a.two", meaning: "" }];
         let s = Selection { skip: vec!["a.two".into()], ..Selection::default() };
