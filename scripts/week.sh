@@ -64,7 +64,7 @@ cloud() {
 
 monday() {
   local f="$OUT/monday.ndjson"
-  { llm-probe preflight --live --config "$CONFIG"; note $?; cloud; } > "$f"
+  { llm-probe preflight --live "${allow[@]}" --config "$CONFIG"; note $?; cloud; } > "$f"
   log_day "$f"
 }
 

@@ -97,6 +97,7 @@ pub struct Runner<'s, W: Write> {
     stand_in: Option<String>,
     written: u64,
     failed: bool,
+    closed: bool,
 }
 
 impl<'s> Runner<'s, std::io::Stdout> {
@@ -109,7 +110,7 @@ impl<'s> Runner<'s, std::io::Stdout> {
 impl<'s, W: Write> Runner<'s, W> {
     /// Runner::new writes to any record writer.
     pub fn new(out: RecordWriter<W>, sel: &'s Selection) -> Self {
-        Runner { out, sel, stand_in: None, written: 0, failed: false }
+        Runner { out, sel, stand_in: None, written: 0, failed: false, closed: false }
     }
 
     /// Runner::stand_in marks every later verdict as made on a stand-in that
@@ -125,8 +126,18 @@ impl<'s, W: Write> Runner<'s, W> {
         }
         self.failed |= self.sel.fails(c.status);
         self.written += 1;
-        self.out.write(&Record::Check(c))?;
-        Ok(())
+        if self.closed {
+            return Ok(());
+        }
+        match self.out.write(&Record::Check(c)) {
+            // A closed stdout (`| head -1`) ends the output, not the judging:
+            // the exit code still says whether every verdict passed.
+            Err(e) if crate::exit::is_broken_pipe(&e) => {
+                self.closed = true;
+                Ok(())
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Runner::emit_all writes verdicts in order.
@@ -194,6 +205,21 @@ mod tests {
         assert!(checks.iter().all(|c| c.stand_in.as_deref() == Some("llm-sim")));
         assert_eq!(run(&[CheckStatus::Pass, CheckStatus::Skip], &sel(false, true)).0, Outcome::Pass);
         assert_eq!(run(&[CheckStatus::Pass, CheckStatus::Warn], &sel(false, false)).0, Outcome::Pass);
+    }
+
+    #[test]
+    fn list_prints_each_check_and_emit_all_writes_each() {
+        const DEFS: &[Def] = &[Def { name: "a.one", meaning: "looks at one" }, Def { name: "a.two", meaning: "two" }];
+        let mut out = Vec::new();
+        list(DEFS, &mut out).expect("vec write");
+        let text = String::from_utf8(out).expect("utf8");
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.lines().next().is_some_and(|l| l.starts_with("a.one") && l.ends_with("looks at one")));
+        let sel = Selection::default();
+        let mut r = Runner::new(RecordWriter::new(Vec::new()), &sel);
+        r.emit_all(skipped("t", DEFS, &sel, "", "why")).expect("vec write");
+        assert_eq!(r.written, 2);
+        assert_eq!(String::from_utf8(r.out.into_inner()).expect("utf8").lines().count(), 2);
     }
 
     #[test]

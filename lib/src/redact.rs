@@ -24,11 +24,16 @@ pub const SECRET_ENV_VARS: &[&str] = &[
 pub fn redact_url(url: &str) -> Cow<'_, str> {
     let Some(scheme_end) = url.find("://") else { return Cow::Borrowed(url) };
     let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else { return Cow::Borrowed(url) };
-    let userinfo = &authority[..at];
+    // The user information ends at the last `@` (navikit::dburl's rule): a
+    // password may hold a raw `/`, `?` or `#`. An `@` later in a path or query
+    // can only make this mask too much, never too little.
+    let Some(at) = rest.rfind('@') else { return Cow::Borrowed(url) };
+    let userinfo = &rest[..at];
     let Some(colon) = userinfo.find(':') else { return Cow::Borrowed(url) };
+    // A user name holds no `/`, `?` or `#`: a `:` after one is in a path or query.
+    if userinfo[..colon].contains(['/', '?', '#']) {
+        return Cow::Borrowed(url);
+    }
     let start = scheme_end + 3 + colon + 1;
     let end = scheme_end + 3 + at;
     Cow::Owned(format!("{}{MASK}{}", &url[..start], &url[end..]))
@@ -99,6 +104,8 @@ mod tests {
         assert_eq!(redact_url("postgresql://navi@db/navi"), "postgresql://navi@db/navi");
         assert_eq!(redact_url("http://h/p?x=a:b@c"), "http://h/p?x=a:b@c");
         assert_eq!(redact_url("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
+        // Raw `/`, `?` and `#` in a password (as navikit::dburl accepts them).
+        assert_eq!(redact_url("postgresql://navi:k9/Tq?x#y@db/navi"), "postgresql://navi:***@db/navi");
     }
 
     #[test]

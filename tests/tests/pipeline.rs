@@ -101,7 +101,7 @@ fn the_demo_week_writes_the_plans_documents() {
         "- [ ] Startup validation implemented — would pass — evidence from a stand-in (llm-sim)",
         "- [ ] Node autoscaling configured — would pass — evidence from a stand-in (captured cloud CLI answers",
         "- [ ] Staging database provisioned and backed up — would pass — evidence from a stand-in (captured cloud CLI answers",
-        "- [ ] 100+ tests completed with real models — missing",
+        "- [ ] 100+ tests completed with real models — missed: `requests>=100` observed 3",
     ] {
         assert!(checklist.contains(would), "{would}:\n{checklist}");
     }

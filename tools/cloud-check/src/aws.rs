@@ -106,6 +106,14 @@ pub(crate) fn aws(a: &Args) -> Result<Vec<Check>, Error> {
                 .unwrap_or_default()
         }
     };
+    if groups.is_empty() {
+        // Fargate or Karpenter clusters have no managed node groups: nothing
+        // here says how nodes scale, so neither node check can look.
+        let why = format!("cluster {} has no managed node groups: node count and autoscaling not looked at", a.cluster);
+        for name in ["cloud.k8s.nodes", "cloud.k8s.autoscaling"] {
+            out.push(Check::new(TOOL, name, &format!("eks/{}", a.cluster), CheckStatus::Skip, why.clone()));
+        }
+    }
     for g in groups {
         let mut args: Vec<String> =
             ["eks", "describe-nodegroup", "--cluster-name", &a.cluster, "--nodegroup-name", &g, "--output", "json"]

@@ -50,9 +50,16 @@ pub const CHECKS: &[Def] = &[
 ];
 
 /// db_host finds the DB_HOST to compare with: flag/env, else k8s-check's records.
-fn db_host(a: &Args) -> Result<Option<String>, Error> {
+/// DbHost is the secret's DB_HOST and, when it came from k8s-check's
+/// records, the stand-in those records were made on.
+pub(crate) struct DbHost {
+    host: String,
+    stand_in: Option<String>,
+}
+
+fn db_host(a: &Args) -> Result<Option<DbHost>, Error> {
     if let Some(h) = &a.db_host {
-        return Ok(Some(h.clone()));
+        return Ok(Some(DbHost { host: h.clone(), stand_in: None }));
     }
     let Some(path) = &a.k8s_records else { return Ok(None) };
     let mut host = None;
@@ -61,15 +68,26 @@ fn db_host(a: &Args) -> Result<Option<String>, Error> {
         if let Record::Check(c) = r
             && let Some(h) = SecretKeys::from_check(&c).and_then(|k| k.db_host)
         {
-            host = Some(h);
+            host = Some(DbHost { host: h, stand_in: c.stand_in.clone() });
         }
         Ok(())
     })?;
     Ok(host)
 }
 
-fn endpoint_check(target: &str, endpoint: &str, host: Option<String>) -> Check {
+fn endpoint_check(target: &str, endpoint: &str, found: Option<DbHost>) -> Check {
     let n = "cloud.db.endpoint_matches_secret";
+    // A DB_HOST read on a stand-in (the recorded Kubernetes API) makes the
+    // comparison a stand-in's too.
+    let stand_in = found.as_ref().and_then(|f| f.stand_in.clone());
+    let mut c = endpoint_verdict(n, target, endpoint, found.map(|f| f.host));
+    if c.stand_in.is_none() {
+        c.stand_in = stand_in;
+    }
+    c
+}
+
+fn endpoint_verdict(n: &str, target: &str, endpoint: &str, host: Option<String>) -> Check {
     match host {
         None => Check::new(
             TOOL,

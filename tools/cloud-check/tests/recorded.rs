@@ -138,3 +138,19 @@ fn a_missing_cli_exits_2_with_an_error_record() {
     assert!(out.stderr.contains("cannot run `aws`"), "{}", out.stderr);
     assert_eq!(verdicts(&out)["cloud.cli.available"], "error");
 }
+
+#[test]
+fn a_closed_stdout_does_not_turn_failures_into_success() {
+    // `cloud-check | true` under pipefail: the failures were judged, if not read.
+    let bin = navi_testkit::bin_path("cloud-check");
+    let dir = fixture("cloud/aws-broken");
+    let line = format!("{} --provider aws --from {} | true", bin.display(), dir.display());
+    let out = Cmd::program("bash").args(["-o", "pipefail", "-c", &line]).run();
+    out.assert_code(1);
+    let ok = format!(
+        "{} --provider aws --from {} --db-host navi-staging.abc123.us-west-2.rds.amazonaws.com | true",
+        bin.display(),
+        fixture("cloud/aws-healthy").display()
+    );
+    Cmd::program("bash").args(["-o", "pipefail", "-c", &ok]).run().assert_code(0);
+}

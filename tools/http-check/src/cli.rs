@@ -123,6 +123,8 @@ fn dur(flag: &str, v: &str) -> Result<Duration, Error> {
 pub fn parse() -> Result<Parsed, Error> {
     let cli = navikit::cli::parse_args::<Cli>()?;
     if let Some(Command::Startup(s)) = cli.command {
+        let defs = crate::startup::NAMES.map(|name| navikit::checks::Def { name, meaning: crate::startup::MEANING });
+        s.selection.validate(&defs)?;
         return Ok(Parsed::Startup(s.cmd, s.health_url, dur("timeout", &s.timeout)?, s.selection));
     }
     let a = cli.service;

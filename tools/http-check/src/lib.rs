@@ -55,8 +55,13 @@ pub fn run(p: Parsed) -> Result<Outcome, Error> {
             Ok(out.finish(TOOL))
         }
         Parsed::Startup(cmd, health, timeout, selection) => {
+            if selection.list {
+                let defs = startup::NAMES.map(|name| Def { name, meaning: startup::MEANING });
+                navikit::checks::list(&defs, &mut std::io::stdout().lock())?;
+                return Ok(Outcome::Pass);
+            }
             let mut out = Runner::stdout(&selection);
-            out.emit_all(startup::run(cmd.as_deref(), health.as_deref(), timeout))?;
+            out.emit_all(startup::run(cmd.as_deref(), health.as_deref(), timeout, |n| selection.wanted(n)))?;
             Ok(out.finish(TOOL))
         }
     }
@@ -120,7 +125,10 @@ pub fn service(o: &ServiceOptions, base_url: &str, seen: &StandIn) -> Result<Vec
                 let body: Option<Value> = serde_json::from_str(&r.body).ok();
                 let good = r.status == 200
                     && body.as_ref().and_then(|b| b.get("status")).and_then(Value::as_str) == Some("ok");
-                let shown: String = r.body.chars().take(120).collect();
+                // The body is the server's: it may echo what was sent (the Authorization value).
+                let auth = std::env::var("HTTP_CHECK_AUTH").unwrap_or_default();
+                let words: Vec<&str> = auth.split_whitespace().chain([auth.as_str()]).collect();
+                let shown: String = navikit::redact::redact_with(&r.body.chars().take(120).collect::<String>(), &words);
                 let c = if good {
                     check("http.health", CheckStatus::Pass, format!("GET /health answered status ok in {:.0} ms", r.ms))
                 } else {

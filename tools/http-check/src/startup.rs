@@ -25,6 +25,8 @@ const OUTPUT_KEPT: usize = 256 * 1024;
 const GRACE: Duration = Duration::from_secs(3);
 /// NAMES are the two checks of the start-up test.
 pub const NAMES: [&str; 2] = ["startup.audit_key.required", "startup.audit_key.enabled"];
+/// MEANING says what the start-up checks look at (`http-check startup --list`).
+pub const MEANING: &str = "the real service (NAVI_START_CMD) in production: refuses to start without AUDIT_ENCRYPTION_KEY and names it (required); starts healthy with a fresh key and logs that audit encryption is enabled (enabled)";
 
 /// Service is one start of the command, its output drained into a bounded tail.
 struct Service {
@@ -108,19 +110,35 @@ impl Service {
     }
 }
 
-/// run carries out both starts; without a command both are `skip`.
-pub fn run(cmd: Option<&str>, health_url: Option<&str>, timeout: Duration) -> Vec<Check> {
+/// run carries out the selected starts; without a command they are `skip`.
+/// The records' target is the health URL (redacted), never the command line,
+/// which may carry credentials (`DATABASE_URL=… uvicorn …`).
+pub fn run(
+    cmd: Option<&str>,
+    health_url: Option<&str>,
+    timeout: Duration,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<Check> {
+    let names: Vec<&str> = NAMES.iter().copied().filter(|n| wanted(n)).collect();
     let (Some(cmd), Some(health_url)) = (cmd.filter(|c| !c.trim().is_empty()), health_url) else {
         let why = "no start command for the real service: set NAVI_START_CMD and NAVI_START_HEALTH_URL (or --cmd and --health-url)";
-        return NAMES.iter().map(|n| Check::new(TOOL, n, "", CheckStatus::Skip, why)).collect();
+        return names.iter().map(|n| Check::new(TOOL, n, "", CheckStatus::Skip, why)).collect();
     };
+    let target = navikit::redact::redact_url(health_url).into_owned();
     if let Some(busy) = port_in_use(health_url) {
         let why = format!(
             "{busy} is already in use before the service starts: another process would answer the health checks; stop it first"
         );
-        return NAMES.iter().map(|n| Check::new(TOOL, n, cmd, CheckStatus::Error, why.clone())).collect();
+        return names.iter().map(|n| Check::new(TOOL, n, &target, CheckStatus::Error, why.clone())).collect();
     }
-    vec![without_key(cmd, timeout), with_key(cmd, health_url, timeout)]
+    let mut out = Vec::new();
+    if wanted(NAMES[0]) {
+        out.push(without_key(cmd, &target, timeout));
+    }
+    if wanted(NAMES[1]) {
+        out.push(with_key(cmd, health_url, &target, timeout));
+    }
+    out
 }
 
 /// port_in_use says whether something already listens where the health URL points.
@@ -136,17 +154,17 @@ fn port_in_use(health_url: &str) -> Option<String> {
     std::net::TcpStream::connect_timeout(&sock, Duration::from_millis(300)).ok().map(|_| addr)
 }
 
-fn check(name: &str, cmd: &str, status: CheckStatus, msg: impl Into<String>, out: &str) -> Check {
-    let mut c = Check::new(TOOL, name, cmd, status, msg);
+fn check(name: &str, target: &str, status: CheckStatus, msg: impl Into<String>, out: &str) -> Check {
+    let mut c = Check::new(TOOL, name, target, status, navikit::redact::redact_text(&msg.into()));
     c.stand_in = navikit::provenance::from_log(out);
     c
 }
 
-fn without_key(cmd: &str, timeout: Duration) -> Check {
+fn without_key(cmd: &str, target: &str, timeout: Duration) -> Check {
     let name = NAMES[0];
     let mut svc = match Service::start(cmd, None) {
         Ok(s) => s,
-        Err(e) => return check(name, cmd, CheckStatus::Error, format!("cannot start a shell for `{cmd}`: {e}"), ""),
+        Err(e) => return check(name, target, CheckStatus::Error, format!("cannot start a shell: {e}"), ""),
     };
     let start = Instant::now();
     let code = loop {
@@ -156,7 +174,7 @@ fn without_key(cmd: &str, timeout: Duration) -> Check {
             Ok(None) => std::thread::sleep(Duration::from_millis(50)),
             Err(e) => {
                 let out = svc.stop();
-                return check(name, cmd, CheckStatus::Error, format!("waiting for `{cmd}`: {e}"), &out);
+                return check(name, target, CheckStatus::Error, format!("waiting for the service: {e}"), &out);
             }
         }
     };
@@ -166,7 +184,7 @@ fn without_key(cmd: &str, timeout: Duration) -> Check {
         // 126/127: the shell could not run the command at all.
         Some(c @ (126 | 127)) => check(
             name,
-            cmd,
+            target,
             CheckStatus::Error,
             format!("the command could not start (exit {c}): {}", last_line(&out)),
             &out,
@@ -174,7 +192,7 @@ fn without_key(cmd: &str, timeout: Duration) -> Check {
         .observed(c),
         Some(c) if c != 0 && names_key => check(
             name,
-            cmd,
+            target,
             CheckStatus::Pass,
             format!("refused to start without the key (exit {c}) and named AUDIT_ENCRYPTION_KEY"),
             &out,
@@ -183,19 +201,19 @@ fn without_key(cmd: &str, timeout: Duration) -> Check {
         .expected("non-zero exit naming AUDIT_ENCRYPTION_KEY"),
         Some(c) if c != 0 => check(
             name,
-            cmd,
+            target,
             CheckStatus::Fail,
             format!("exited {c} but did not name AUDIT_ENCRYPTION_KEY: the message must say what to set"),
             &out,
         )
         .observed(c),
         Some(c) => {
-            check(name, cmd, CheckStatus::Fail, "exited 0 without the key: production must refuse to start", &out)
+            check(name, target, CheckStatus::Fail, "exited 0 without the key: production must refuse to start", &out)
                 .observed(c)
         }
         None => check(
             name,
-            cmd,
+            target,
             CheckStatus::Fail,
             format!(
                 "still running after {} s without AUDIT_ENCRYPTION_KEY: production must refuse to start",
@@ -213,12 +231,12 @@ fn last_line(out: &str) -> String {
         .collect()
 }
 
-fn with_key(cmd: &str, health_url: &str, timeout: Duration) -> Check {
+fn with_key(cmd: &str, health_url: &str, target: &str, timeout: Duration) -> Check {
     let name = NAMES[1];
     let key = fernet::Fernet::generate_key();
     let mut svc = match Service::start(cmd, Some(&key)) {
         Ok(s) => s,
-        Err(e) => return check(name, cmd, CheckStatus::Error, format!("cannot start a shell for `{cmd}`: {e}"), ""),
+        Err(e) => return check(name, target, CheckStatus::Error, format!("cannot start a shell: {e}"), ""),
     };
     let t = navikit::http::Timeouts {
         connect: Duration::from_secs(1),
@@ -251,7 +269,7 @@ fn with_key(cmd: &str, health_url: &str, timeout: Duration) -> Check {
     let mut c = match (healthy, logged, exited) {
         (true, true, _) => check(
             name,
-            cmd,
+            target,
             CheckStatus::Pass,
             format!(
                 "started healthy in {:.1} s with a fresh key and logged that audit encryption is enabled",
@@ -259,15 +277,19 @@ fn with_key(cmd: &str, health_url: &str, timeout: Duration) -> Check {
             ),
             &out,
         ),
-        (true, false, _) => {
-            check(name, cmd, CheckStatus::Fail, "healthy, but the log does not say audit encryption is enabled", &out)
-        }
+        (true, false, _) => check(
+            name,
+            target,
+            CheckStatus::Fail,
+            "healthy, but the log does not say audit encryption is enabled",
+            &out,
+        ),
         (false, _, Some(code)) => {
-            check(name, cmd, CheckStatus::Fail, format!("exited {code} with a valid key: {}", last_line(&out)), &out)
+            check(name, target, CheckStatus::Fail, format!("exited {code} with a valid key: {}", last_line(&out)), &out)
         }
         (false, _, None) => check(
             name,
-            cmd,
+            target,
             CheckStatus::Fail,
             format!("not healthy at {health_url} within {} s", timeout.as_secs()),
             &out,

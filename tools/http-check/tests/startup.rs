@@ -41,8 +41,12 @@ fn port_is_free(port: u16) -> bool {
 #[test]
 fn a_real_fastapi_service_with_the_plans_hook_passes_both_starts() {
     let port = free_port();
-    let (out, m) = startup(&uvicorn(port, ""), port);
+    // A start line carrying a credential: never echoed into the records.
+    let line = format!("DB_PASSWORD=Sekr3tValue42 {}", uvicorn(port, ""));
+    let (out, m) = startup(&line, port);
     out.assert_code(0);
+    assert!(!out.stdout.contains("Sekr3tValue42") && !out.stderr.contains("Sekr3tValue42"), "{}", out.stdout);
+    assert!(m.values().all(|c| c.target == format!("http://127.0.0.1:{port}/health")));
     let required = &m["startup.audit_key.required"];
     assert_eq!(required.status.as_str(), "pass", "{}", required.message);
     assert_eq!(required.observed, Some(serde_json::json!(3)), "uvicorn exits 3 when start-up fails");

@@ -17,6 +17,19 @@ pub struct Kubectl {
     pub timeout: Duration,
 }
 
+/// MAX_ANSWER bounds what one kubectl call may return (64 MiB: a 4-hour log
+/// of a chatty service fits; an endless one is an error, not an allocation).
+const MAX_ANSWER: u64 = 64 << 20;
+
+fn read_bounded(from: &mut impl Read) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    from.take(MAX_ANSWER + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_ANSWER {
+        return Err(format!("the answer is larger than {MAX_ANSWER} bytes"));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Fetch is what one call returned.
 #[derive(Debug)]
 pub enum Fetch {
@@ -54,16 +67,10 @@ impl Kubectl {
         let mut child = cmd.spawn().map_err(|e| format!("cannot run kubectl: {e}"))?;
         let mut stdout = child.stdout.take().ok_or("no stdout")?;
         let mut stderr = child.stderr.take().ok_or("no stderr")?;
-        let out_reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stdout.read_to_string(&mut s);
-            s
-        });
-        let err_reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s);
-            s
-        });
+        // Bytes, bounded, decoded lossily: one non-UTF-8 byte in a log must not
+        // turn the whole log into nothing, and a huge log must not fill memory.
+        let out_reader = std::thread::spawn(move || read_bounded(&mut stdout));
+        let err_reader = std::thread::spawn(move || read_bounded(&mut stderr));
         let started = Instant::now();
         let status = loop {
             match child.try_wait() {
@@ -77,10 +84,10 @@ impl Kubectl {
                 Err(e) => return Err(e.to_string()),
             }
         };
-        let out = out_reader.join().unwrap_or_default();
-        let err = err_reader.join().unwrap_or_default();
+        let out = out_reader.join().unwrap_or_else(|_| Err("reader failed".into()));
+        let err = err_reader.join().unwrap_or_else(|_| Err("reader failed".into())).unwrap_or_default();
         if status.success() {
-            return Ok(Fetch::Found(out));
+            return out.map(Fetch::Found).map_err(|e| format!("{path}: {e}"));
         }
         if err.contains("NotFound")
             || err.contains("(NotFound)")

@@ -163,6 +163,9 @@ pub struct PreflightArgs {
     /// Warnings fail the run too.
     #[arg(long)]
     pub strict: bool,
+    /// A check that could not look (`skip`, e.g. no key for a local target) does not fail the run.
+    #[arg(long)]
+    pub allow_skip: bool,
 }
 
 /// Target is the resolved endpoint of a run.
@@ -198,10 +201,12 @@ impl Target {
     /// them into records). Values under 4 characters are too short to tell
     /// from ordinary text and are left alone.
     pub fn secrets(&self) -> Vec<&str> {
+        // Each value whole and word by word: a server may echo only the
+        // token of `Bearer <token>`.
         self.key
             .iter()
             .map(String::as_str)
-            .chain(self.headers.iter().map(|(_, v)| v.as_str()))
+            .chain(self.headers.iter().flat_map(|(_, v)| std::iter::once(v.as_str()).chain(v.split_whitespace())))
             .filter(|v| v.len() >= 4)
             .collect()
     }
@@ -266,15 +271,19 @@ pub struct RunOptions {
 pub enum Parsed {
     /// `run`.
     Run(Box<RunOptions>),
-    /// `preflight` with live, extra keys, strict.
-    Preflight(Box<Target>, bool, Vec<String>, bool),
+    /// `preflight` with live, extra keys, and the verdict policy.
+    Preflight(Box<Target>, bool, Vec<String>, navikit::checks::Selection),
 }
 
 /// parse reads the process arguments.
 pub fn parse() -> Result<Parsed, Error> {
     match navikit::cli::parse_args::<Cli>()?.command {
         Command::Run(a) => Ok(Parsed::Run(Box::new(run_options(a)?))),
-        Command::Preflight(a) => Ok(Parsed::Preflight(Box::new(target(&a.common)?), a.live, a.require_env, a.strict)),
+        Command::Preflight(a) => {
+            let policy =
+                navikit::checks::Selection { strict: a.strict, allow_skip: a.allow_skip, ..Default::default() };
+            Ok(Parsed::Preflight(Box::new(target(&a.common)?), a.live, a.require_env, policy))
+        }
     }
 }
 
@@ -347,13 +356,13 @@ pub fn target(c: &Common) -> Result<Target, Error> {
     let headers = c
         .headers
         .iter()
-        .map(|h| {
+        .enumerate()
+        .map(|(i, h)| {
             h.split_once(':')
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
                 .filter(|(k, _)| !k.is_empty())
-                .ok_or_else(|| {
-                    Error::input(format!("--header `{}`: write NAME: VALUE", h.split(':').next().unwrap_or_default()))
-                })
+                // Never echo the argument: it is likely a credential.
+                .ok_or_else(|| Error::input(format!("--header #{}: write NAME: VALUE", i + 1)))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Target {
@@ -443,8 +452,8 @@ fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
                 i.trim().parse().map_err(|_| Error::input(format!("--shard `{s}`: I is not a number")))?,
                 n.trim().parse().map_err(|_| Error::input(format!("--shard `{s}`: N is not a number")))?,
             );
-            if n == 0 || i >= n {
-                return Err(Error::input(format!("--shard `{s}`: need 0 <= I < N")));
+            if n == 0 || i >= n || n > MAX_WORKERS {
+                return Err(Error::input(format!("--shard `{s}`: need 0 <= I < N <= {MAX_WORKERS}")));
             }
             (i, n)
         }

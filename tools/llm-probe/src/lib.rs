@@ -22,6 +22,6 @@ use navikit::{Error, Outcome};
 pub fn run(parsed: cli::Parsed) -> Result<Outcome, Error> {
     match parsed {
         cli::Parsed::Run(opts) => runner::run(&opts),
-        cli::Parsed::Preflight(target, live, extra, strict) => preflight::run(&target, live, &extra, strict),
+        cli::Parsed::Preflight(target, live, extra, policy) => preflight::run(&target, live, &extra, &policy),
     }
 }

@@ -142,9 +142,8 @@ fn live_call(t: &Target, target: &str) -> (Check, Option<String>) {
 }
 
 /// run writes the preflight records and says whether anything failed.
-pub fn run(t: &Target, live: bool, extra_keys: &[String], strict: bool) -> Result<Outcome, Error> {
-    let sel = Selection { strict, ..Selection::default() };
-    let mut out = Runner::stdout(&sel);
+pub fn run(t: &Target, live: bool, extra_keys: &[String], policy: &Selection) -> Result<Outcome, Error> {
+    let mut out = Runner::stdout(policy);
     let (checks, stand_in) = checks(t, live, extra_keys);
     out.stand_in(stand_in);
     out.emit_all(checks)?;

@@ -183,7 +183,10 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
         let mut offset = 0.0f64;
         let mut j = 0u64;
         while !stop_requested() && jobs.is_none_or(|n| j < n) {
-            let intended = start + Duration::from_secs_f64(offset);
+            // A schedule beyond any clock (a tiny rate over a huge run) ends the run.
+            let Some(intended) = Duration::try_from_secs_f64(offset).ok().and_then(|o| start.checked_add(o)) else {
+                break;
+            };
             if deadline.is_some_and(|d| intended >= d) {
                 break;
             }

@@ -181,7 +181,10 @@ pub fn alembic(ctx: &Ctx<'_>, c: &mut Client) -> Check {
     }
     match c.query("SELECT version_num FROM alembic_version ORDER BY version_num", &[]) {
         Ok(rows) => {
-            let heads: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            let heads: Vec<String> = match rows.iter().map(|r| r.try_get::<_, String>(0)).collect() {
+                Ok(h) => h,
+                Err(e) => return ctx.query_error(name, &e),
+            };
             let (status, msg) = match heads.as_slice() {
                 [h] if h == want => (CheckStatus::Pass, format!("at {h} (head)")),
                 [] => (CheckStatus::Fail, "alembic_version is empty: run `alembic upgrade head`".to_string()),
@@ -447,8 +450,14 @@ pub fn audit(ctx: &Ctx<'_>, c: &mut Client) -> Check {
     let [plain, formed, decrypts, wrong] = counts;
     let sampled = rows.len() as u64;
     let observed = json!({"sampled": sampled, "not_fernet": plain, "well_formed": formed, "decrypted": decrypts, "wrong_key": wrong, "null": nulls});
-    let (status, msg) = if sampled == 0 {
-        (CheckStatus::Skip, format!("{table} has no rows to sample yet: nothing to show encrypted"))
+    let looked = sampled - nulls;
+    let (status, msg) = if looked == 0 {
+        (
+            CheckStatus::Skip,
+            format!(
+                "{table} has no non-NULL {column} values to sample ({sampled} row(s) sampled): nothing to show encrypted"
+            ),
+        )
     } else if plain > 0 {
         (
             CheckStatus::Fail,
@@ -464,7 +473,10 @@ pub fn audit(ctx: &Ctx<'_>, c: &mut Client) -> Check {
             ),
         )
     } else if key.is_some() {
-        (CheckStatus::Pass, format!("all {decrypts} sampled token(s) verify and decrypt with AUDIT_ENCRYPTION_KEY"))
+        (
+            CheckStatus::Pass,
+            format!("all {decrypts} sampled token(s) verify and decrypt with AUDIT_ENCRYPTION_KEY ({nulls} NULL)"),
+        )
     } else {
         (
             CheckStatus::Pass,

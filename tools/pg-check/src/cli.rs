@@ -159,6 +159,9 @@ pub fn check(a: Args) -> Result<Options, Error> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| ident(l, "table"))
         .collect::<Result<Vec<_>, _>>()?;
+    if tables.is_empty() {
+        return Err(Error::input("--tables-file names no table: an empty list would pass without looking"));
+    }
     let (table, column) = a
         .audit_column
         .split_once('.')

@@ -31,7 +31,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Error> {
         return Ok(out.finish(TOOL));
     };
     // Connect, then every query within its statement_timeout, plus slack.
-    conn::watchdog(opts.limits.connect + opts.limits.statement * (CHECKS.len() as u32 + 4) + Duration::from_secs(5));
+    let per_query = opts.limits.statement.checked_mul(CHECKS.len() as u32 + 4).unwrap_or(Duration::MAX);
+    conn::watchdog(opts.limits.connect.saturating_add(per_query).saturating_add(Duration::from_secs(5)));
     let ctx = Ctx { opts, db: target, target: target.display() };
     let wanted = |n: &str| sel.wanted(n);
     let started = Instant::now();

@@ -309,3 +309,22 @@ fn empty_metrics_and_connection_limits_fail_on_purpose() {
     assert_eq!(status(&m, "pg.connections.database"), "warn");
     assert_eq!(m["pg.connections.database"].observed, Some(serde_json::json!(2)));
 }
+
+#[test]
+fn null_payloads_are_not_encrypted_ones_and_an_empty_table_list_is_refused() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "nulls");
+    let mut c = pg_client(&url);
+    for _ in 0..3 {
+        c.execute("INSERT INTO audit_logs (actor, action, payload) VALUES ('navi', 'navi.chat', NULL)", &[]).unwrap();
+    }
+    let out = pg_check(&url, &["--only", "pg.audit.encrypted"], None);
+    out.assert_code(1);
+    let m = checks(&out);
+    assert_eq!(status(&m, "pg.audit.encrypted"), "skip", "{}", m["pg.audit.encrypted"].message);
+    let dir = TempDir::new("tables");
+    std::fs::write(dir.path("t.txt"), "# nothing listed\n\n").unwrap();
+    let out = pg_check(&url, &["--tables-file", dir.path("t.txt").to_str().unwrap()], None);
+    out.assert_code(2);
+    assert!(out.stderr.contains("names no table"), "{}", out.stderr);
+}

@@ -28,7 +28,17 @@ enum Rule {
 type Verdict = Result<String, String>;
 
 const ITEMS: &[(&str, &str, Rule)] = &[
-    ("Real LLM Performance", "100+ tests completed with real models", Rule::Stats(|s| slo(s, |m| m == "requests"))),
+    (
+        "Real LLM Performance",
+        "100+ tests completed with real models",
+        Rule::Stats(|s| {
+            let ev = slo(s, |m| m == "requests")?;
+            if s.ok < min_ok(s) {
+                return Err(format!("only {} of {} requests succeeded", s.ok, s.requests));
+            }
+            Ok(ev)
+        }),
+    ),
     (
         "Real LLM Performance",
         "p50/p95/p99 latency documented",
@@ -40,7 +50,12 @@ const ITEMS: &[(&str, &str, Rule)] = &[
     (
         "Real LLM Performance",
         "Performance meets targets (p95 < 5s)",
-        Rule::Stats(|s| slo(s, |m| m.starts_with("latency_ms."))),
+        Rule::Stats(|s| {
+            if !s.slo.iter().any(|v| !v.escalation && v.metric == "latency_ms.p95") {
+                return Err("no p95 latency threshold was given to latency-stats (config/targets.txt)".into());
+            }
+            slo(s, |m| m.starts_with("latency_ms."))
+        }),
     ),
     ("Real LLM Performance", "Cost per request acceptable", Rule::Stats(|s| slo(s, |m| m == "cost_usd_per_request"))),
     ("Real LLM Performance", "Error patterns identified and documented", Rule::Stats(error_patterns)),
@@ -196,6 +211,12 @@ fn judge_checks(runs: &BTreeMap<&str, Vec<&Check>>, names: &[&str]) -> BoxState 
     }
 }
 
+/// min_ok is how many successful requests the `requests` target asks for:
+/// "100+ tests completed" means completed, not attempted.
+fn min_ok(s: &Stats) -> u64 {
+    s.slo.iter().filter(|v| !v.escalation && v.metric == "requests").map(|v| v.limit.ceil() as u64).max().unwrap_or(0)
+}
+
 fn judge_stats(overall: Option<&Stats>, f: fn(&Stats) -> Verdict) -> BoxState {
     let Some(s) = overall else {
         return BoxState::Open("no overall stats record from latency-stats".into());
@@ -244,7 +265,8 @@ pub fn render(records: &[Record]) -> (String, bool) {
             }
             BoxState::Open(why) => {
                 open += 1;
-                let _ = writeln!(md, "- [ ] {text} — missing: {why}");
+                let why = if why.starts_with("missed:") { why } else { format!("missing: {why}") };
+                let _ = writeln!(md, "- [ ] {text} — {why}");
             }
         }
     }

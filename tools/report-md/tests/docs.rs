@@ -246,6 +246,72 @@ fn stand_in_evidence_never_ticks_a_box() {
     }
 }
 
+/// stats_with runs latency-stats over the committed probe run (no stand-in
+/// declared) with the targets file and extra thresholds.
+fn stats_with(dir: &TempDir, extra: &[&str]) -> std::path::PathBuf {
+    let out = Cmd::new("latency-stats")
+        .arg("--targets")
+        .arg(workspace_root().join("config/targets.txt"))
+        .args(extra.iter().flat_map(|t| ["-t", t]))
+        .arg(fixture("latency-stats/sample-run.ndjson"))
+        .run();
+    let path = dir.path(&format!("stats-{}.ndjson", extra.len()));
+    std::fs::write(&path, &out.stdout).expect("write stats");
+    path
+}
+
+fn line_of<'a>(md: &'a str, item: &str) -> &'a str {
+    md.lines().find(|l| l.contains(item)).unwrap_or_else(|| panic!("no `{item}` line:\n{md}"))
+}
+
+#[test]
+fn each_performance_box_reads_its_own_verdict_and_no_escalation() {
+    let dir = TempDir::new("slo");
+    // The sample run: 300 requests, p95 under 5 s, cost under $0.02, 98.3 %
+    // success (a missed target, and no box of its own), 5 failures in 2 patterns.
+    let md = checklist(&[&stats_with(&dir, &[])]).stdout;
+    assert!(line_of(&md, "100+ tests completed").starts_with("- [x]"), "{md}");
+    assert!(line_of(&md, "Performance meets targets").starts_with("- [x]"), "{md}");
+    assert!(line_of(&md, "Cost per request acceptable").starts_with("- [x]"), "{md}");
+    assert!(
+        line_of(&md, "Error patterns identified")
+            .starts_with("- [x] Error patterns identified and documented — 5 failure(s)"),
+        "{md}"
+    );
+    // Each box misses only when its own threshold is missed.
+    let md = checklist(&[&stats_with(&dir, &["requests>=1000", "cost_per_request<0.0001"])]).stdout;
+    assert!(line_of(&md, "100+ tests completed").contains("missed: `requests>=1000` observed 300"), "{md}");
+    assert!(
+        line_of(&md, "Cost per request acceptable")
+            .starts_with("- [ ] Cost per request acceptable — missed: `cost_per_request<0.0001`"),
+        "{md}"
+    );
+    assert!(line_of(&md, "Performance meets targets").starts_with("- [x]"), "{md}");
+    let md = checklist(&[&stats_with(&dir, &["p95<100ms"])]).stdout;
+    assert!(
+        line_of(&md, "Performance meets targets")
+            .starts_with("- [ ] Performance meets targets (p95 < 5s) — missed: `p95<100ms`"),
+        "{md}"
+    );
+    assert!(line_of(&md, "Cost per request acceptable").starts_with("- [x]"), "{md}");
+}
+
+#[test]
+fn an_open_box_quotes_the_failing_verdict() {
+    let dir = TempDir::new("quote");
+    let md = checklist(&[&service_checks(&dir)]).stdout;
+    assert!(
+        line_of(&md, "Health checks passing")
+            .starts_with("- [ ] Health checks passing — missing: `http.health` is fail: GET /health answered 500"),
+        "{md}"
+    );
+    assert!(
+        line_of(&md, "Metrics collection working")
+            .contains("`http.metrics.increasing` not validated (skip): first scrape"),
+        "{md}"
+    );
+}
+
 #[test]
 fn the_latest_run_of_real_evidence_decides_a_box() {
     let pg = navi_testkit::pg();

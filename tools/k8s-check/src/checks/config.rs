@@ -219,21 +219,20 @@ pub(super) fn audit_key(c: &Cluster<'_>, t: &str) -> Vec<Check> {
     let containers = d.pointer("/spec/template/spec/containers").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut production = Vec::new();
     let mut seen = Vec::new();
+    let mut unknown = Vec::new();
     for ct in &containers {
         let name = ct.get("name").and_then(Value::as_str).unwrap_or("?").to_string();
         match resolve_env(c, ct, "APP_ENV") {
             Resolved::Value(v, _) if v.trim().eq_ignore_ascii_case("production") => production.push((name, ct)),
             Resolved::Value(v, from) => seen.push(format!("{name}: APP_ENV=`{v}` ({from})")),
             Resolved::Absent => seen.push(format!("{name}: APP_ENV not set")),
-            Resolved::Unknown(why) => {
-                return vec![chk(
-                    n,
-                    t,
-                    CheckStatus::Skip,
-                    format!("cannot resolve APP_ENV of container {name}: {why}"),
-                )];
-            }
+            Resolved::Unknown(why) => unknown.push(format!("cannot resolve APP_ENV of container {name}: {why}")),
         }
+    }
+    // A container that cannot be resolved never hides one that fails: the
+    // production containers are judged first, the unknown ones make it a skip.
+    if production.is_empty() && !unknown.is_empty() {
+        return vec![chk(n, t, CheckStatus::Skip, unknown.join("; "))];
     }
     if production.is_empty() {
         return vec![chk(
@@ -260,9 +259,16 @@ pub(super) fn audit_key(c: &Cluster<'_>, t: &str) -> Vec<Check> {
             Resolved::Unknown(why) => problems.push(format!("{name}: AUDIT_ENCRYPTION_KEY: {why}")),
         }
     }
-    vec![if problems.is_empty() {
-        chk(n, t, CheckStatus::Pass, format!("AUDIT_ENCRYPTION_KEY is a valid Fernet key ({})", sources.join("; ")))
-    } else {
+    vec![if !problems.is_empty() {
         chk(n, t, CheckStatus::Fail, problems.join("; "))
+    } else if !unknown.is_empty() {
+        chk(
+            n,
+            t,
+            CheckStatus::Skip,
+            format!("{}; the production containers pass ({})", unknown.join("; "), sources.join("; ")),
+        )
+    } else {
+        chk(n, t, CheckStatus::Pass, format!("AUDIT_ENCRYPTION_KEY is a valid Fernet key ({})", sources.join("; ")))
     }]
 }
