@@ -297,6 +297,19 @@ fn each_performance_box_reads_its_own_verdict_and_no_escalation() {
 }
 
 #[test]
+fn the_overall_summary_decides_and_the_tally_adds_up() {
+    let dir = TempDir::new("tally");
+    let api = K8sApi::start("healthy");
+    let k8s = api.cmd("k8s-check").run();
+    std::fs::write(dir.path("k8s.ndjson"), &k8s.stdout).unwrap();
+    // Overall and per-scenario stats together: the overall one is read.
+    let md = checklist(&[&stats(&dir), &service_checks(&dir), &dir.path("k8s.ndjson")]).stdout;
+    assert!(line_of(&md, "100+ tests completed").starts_with("- [x]"), "{md}");
+    assert_eq!(md.lines().filter(|l| l.starts_with("## ")).count(), 4, "{md}");
+    assert!(md.contains("\n**5 of 18 ticked**; 2 would pass on stand-in evidence only; 11 open.\n"), "{md}");
+}
+
+#[test]
 fn an_open_box_quotes_the_failing_verdict() {
     let dir = TempDir::new("quote");
     let md = checklist(&[&service_checks(&dir)]).stdout;
