@@ -222,6 +222,29 @@ mod tests {
         assert_eq!(String::from_utf8(r.out.into_inner()).expect("utf8").lines().count(), 2);
     }
 
+    /// Refusing fails every write with one kind of error.
+    struct Refusing(std::io::ErrorKind);
+
+    impl Write for Refusing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from(self.0))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::Error::from(self.0))
+        }
+    }
+
+    #[test]
+    fn a_closed_stdout_keeps_judging_and_other_write_errors_stop() {
+        let s = Selection::default();
+        let mut r = Runner::new(RecordWriter::new(Refusing(std::io::ErrorKind::BrokenPipe)), &s);
+        r.emit(Check::new("t", "t.x", "", CheckStatus::Fail, "")).expect("a closed pipe is not an error");
+        r.emit(Check::new("t", "t.y", "", CheckStatus::Pass, "")).expect("a closed pipe is not an error");
+        assert_eq!(r.finish("t"), Outcome::Fail, "the failure still decides the exit code");
+        let mut r = Runner::new(RecordWriter::new(Refusing(std::io::ErrorKind::StorageFull)), &s);
+        assert!(r.emit(Check::new("t", "t.x", "", CheckStatus::Pass, "")).is_err(), "a full disk is an error");
+    }
+
     #[test]
     fn empty_run_fails() {
         let s = sel(false, true);
