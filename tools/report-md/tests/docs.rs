@@ -291,8 +291,13 @@ fn each_performance_box_reads_its_own_verdict_and_no_escalation() {
     let md = checklist(&[&stats_with(&dir, &["requests>=298"])]).stdout;
     assert!(line_of(&md, "100+ tests completed").ends_with("— missing: only 295 of 300 requests succeeded"), "{md}");
     // Without a p95 threshold the box cannot say p95 < 5 s, whatever else was met.
-    let only_p50 =
-        Cmd::new("latency-stats").args(["-t", "p50<2s"]).arg(fixture("latency-stats/sample-run.ndjson")).run();
+    // (An escalation trigger on p95 is not a target either.)
+    std::fs::write(dir.path("targets.txt"), "escalate: p95<8s\n").unwrap();
+    let only_p50 = Cmd::new("latency-stats")
+        .args(["-t", "p50<2s", "--targets"])
+        .arg(dir.path("targets.txt"))
+        .arg(fixture("latency-stats/sample-run.ndjson"))
+        .run();
     std::fs::write(dir.path("p50.ndjson"), &only_p50.stdout).unwrap();
     let md = checklist(&[&dir.path("p50.ndjson")]).stdout;
     assert!(line_of(&md, "Performance meets targets").contains("missing: no p95 latency threshold"), "{md}");
