@@ -1,6 +1,9 @@
 # The plan's week as recipes. Targets come from the environment (or .env):
-# ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY, DATABASE_URL, STAGING_URL, KUBECONFIG.
-# With none of them, `just demo` runs everything against local stand-ins.
+# ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY, DATABASE_URL, STAGING_URL, KUBECONFIG,
+# CLOUD_PROVIDER, NAVI_START_CMD; the targets from config/targets.txt.
+# A day exits 1 when a check failed or could not look (not configured: skip);
+# ALLOW_SKIP=1 accepts skips. With nothing set, `just demo` runs everything
+# against self-declared stand-ins, and no checklist box is ticked.
 
 set dotenv-load := true
 set shell := ["bash", "-euo", "pipefail", "-c"]
