@@ -400,23 +400,12 @@ const MAX_WORKERS: u64 = 10_000;
 const RATE_RANGE: (f64, f64) = (0.001, 100_000.0);
 const MAX_RETRIES: u64 = 100;
 
-/// is_loopback says whether a URL points at this machine: a target there (llm-sim,
-/// or a port-forward to a real provider) may need no key. It never judges
-/// whether the target is real: stand-ins declare themselves.
-pub fn is_loopback(url: &str) -> bool {
-    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
-    matches!(host, "localhost" | "[") || host.starts_with("127.") || url.contains("://[::1]")
-}
-
 fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
     let target = target(&a.common)?;
     let f = &target.file;
-    if target.key.is_none() && !is_loopback(&target.base_url) && target.provider != Provider::Navi {
-        return Err(Error::input(format!(
-            "{} is not set: export it, or point --base-url at llm-sim (http://127.0.0.1:8787)",
-            target.key_env
-        )));
-    }
+    // Without a key the run sends none: the target decides whether it needs
+    // one (llm-sim does not; a provider answers 401, recorded as `auth`). The
+    // address cannot tell, and `preflight` fails a missing key.
     let duration = a.duration.as_deref().map(|d| dur("duration", d)).transpose()?;
     let runs = if duration.is_some() { None } else { Some(a.runs.or(f.runs).unwrap_or(100)) };
     let rate = a.rate.or(f.rate);

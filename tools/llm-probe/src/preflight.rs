@@ -9,7 +9,7 @@ use navikit::checks::{Runner, Selection};
 use navikit::record::{Check, CheckStatus};
 use navikit::{Error, Outcome};
 
-use crate::cli::{Target, is_loopback};
+use crate::cli::Target;
 use crate::exchange;
 use crate::provider::{self, Turn};
 
@@ -37,17 +37,20 @@ pub fn checks(t: &Target, live: bool, extra_keys: &[String]) -> (Vec<Check>, Opt
         )
         .observed(t.model.clone()),
     });
+    // Whether a target needs a key is learned from the target, never from its
+    // address (a port-forward to a real provider is on localhost too): only a
+    // live call that succeeded without one shows the key was not needed.
+    let live = live.then(|| live_call(t, &target));
+    let answered_without_key = t.key.is_none() && live.as_ref().is_some_and(|(c, _)| c.status == CheckStatus::Pass);
     let mut keys = vec![t.key_env.clone()];
     keys.extend(extra_keys.iter().filter(|k| **k != t.key_env).cloned());
     for name in keys {
         let set = std::env::var(&name).ok().is_some_and(|v| !v.trim().is_empty());
-        let (status, msg) = match (set, is_loopback(&t.base_url) && name == t.key_env) {
+        let (status, msg) = match (set, answered_without_key && name == t.key_env) {
             (true, _) => (CheckStatus::Pass, format!("{name} is set")),
             (false, true) => (
                 CheckStatus::Skip,
-                format!(
-                    "{name} is not set; the target is on this machine (a stand-in, or a port-forward to a provider): the key was not checked"
-                ),
+                format!("{name} is not set, and the target answered the live call without one: no key to check"),
             ),
             (false, false) => (CheckStatus::Fail, format!("{name} is not set or empty: export it before the run")),
         };
@@ -68,8 +71,7 @@ pub fn checks(t: &Target, live: bool, extra_keys: &[String]) -> (Vec<Check>, Opt
     );
     out.push(reachable(t, &target));
     let mut stand_in = None;
-    if live {
-        let (c, s) = live_call(t, &target);
+    if let Some((c, s)) = live {
         out.push(c);
         stand_in = s;
     }
