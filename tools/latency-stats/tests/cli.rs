@@ -1,8 +1,15 @@
-//! latency-stats as a user runs it: fixtures with hand-computed answers,
+//! latency-stats as a user runs it: a run with hand-computed answers,
 //! thresholds and exit codes, bad input, merging shards, closed pipes.
+//!
+//! The run is built from navikit's `Probe` type and written by its codec —
+//! the contract llm-probe writes through — never typed in as JSON, so a
+//! change to llm-probe's record cannot leave this test reading a stale copy.
 
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
 use navi_testkit::{Cmd, TempDir, fixture};
-use navikit::record::{Record, Stats};
+use navikit::record::{Probe, ProbeError, Record, Stats};
 
 fn stats(out: &navi_testkit::Output) -> Vec<Stats> {
     out.records()
@@ -25,8 +32,86 @@ macro_rules! assert_close {
     };
 }
 
+fn at(second: u32) -> DateTime<Utc> {
+    format!("2026-02-07T10:00:{second:02}Z").parse().expect("time")
+}
+
+/// probe_run is the hand-computed run: scenario `a` answers in 100..500 ms
+/// and `b` in 600..1000 ms (TTFT a tenth of that, two 10/20 ms gaps each,
+/// 100 in / 20 out / 10 cached tokens, $0.0006), then `b` fails three times
+/// (two total timeouts, one 429); one warm-up of 99999 ms comes first in time.
+fn probe_run() -> Vec<Probe> {
+    let ok = |seq: u32| Probe {
+        ts: at(seq),
+        run_id: "fx".into(),
+        provider: "anthropic".into(),
+        target: "http://127.0.0.1:8787".into(),
+        model: "claude-sonnet-4".into(),
+        scenario: if seq < 5 { "a" } else { "b" }.into(),
+        seq: seq.into(),
+        ok: true,
+        status: Some(200),
+        latency_ms: f64::from(seq + 1) * 100.0,
+        ttft_ms: Some(f64::from(seq + 1) * 10.0),
+        itl_ms: vec![10.0, 20.0],
+        tpot_ms: Some(5.0),
+        output_tokens_per_s: Some(50.0),
+        input_tokens: Some(100),
+        output_tokens: Some(20),
+        cache_read_input_tokens: Some(10),
+        cost_usd: Some(0.0006),
+        ..Probe::default()
+    };
+    let failed = |seq: u32, status: Option<u16>, latency_ms: f64, class: &str, message: &str| Probe {
+        ts: at(seq),
+        provider: "anthropic".into(),
+        model: "claude-sonnet-4".into(),
+        scenario: "b".into(),
+        seq: seq.into(),
+        status,
+        latency_ms,
+        error: Some(ProbeError { class: class.into(), message: message.into() }),
+        ..Probe::default()
+    };
+    let mut run: Vec<Probe> = (0..10).map(ok).collect();
+    run.push(failed(10, None, 30012.0, "total_timeout", "timeout after 30012ms"));
+    run.push(failed(11, Some(429), 20.0, "rate_limited", "HTTP 429 rate_limit_error (request-id req_01HXYZ7ABC)"));
+    run.push(failed(12, None, 30877.0, "total_timeout", "timeout after 30877ms"));
+    run.push(Probe {
+        ts: "2026-02-07T09:59:00Z".parse().expect("time"),
+        provider: "anthropic".into(),
+        model: "claude-sonnet-4".into(),
+        scenario: "a".into(),
+        seq: 13,
+        warmup: true,
+        ok: true,
+        latency_ms: 99999.0,
+        ..Probe::default()
+    });
+    run
+}
+
+/// run_text is the run as NDJSON, written by navikit's codec.
+fn run_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut w = navikit::ndjson::RecordWriter::new(Vec::new());
+        for p in probe_run() {
+            w.write(&Record::Probe(Box::new(p))).expect("encode");
+        }
+        String::from_utf8(w.into_inner()).expect("utf-8")
+    })
+}
+
+/// run_file writes the run to a file of its own (kept for the test's life).
+fn run_file(dir: &TempDir) -> std::path::PathBuf {
+    let path = dir.path("run.ndjson");
+    std::fs::write(&path, run_text()).expect("write run");
+    path
+}
+
 fn run_fixture(args: &[&str]) -> navi_testkit::Output {
-    Cmd::new("latency-stats").arg(fixture("latency-stats/run.ndjson")).args(args).run()
+    Cmd::new("latency-stats").args(args).stdin(run_text()).run()
 }
 
 #[test]
@@ -134,8 +219,9 @@ fn bad_input_exits_2_naming_file_and_line() {
 
 #[test]
 fn the_second_file_is_named_when_it_is_the_bad_one() {
+    let dir = TempDir::new("second");
     let bad = fixture("latency-stats/non-object.ndjson");
-    let out = Cmd::new("latency-stats").arg(fixture("latency-stats/run.ndjson")).arg(&bad).run();
+    let out = Cmd::new("latency-stats").arg(run_file(&dir)).arg(&bad).run();
     out.assert_code(2);
     assert!(out.stderr.contains(&format!("{}:2:", bad.display())), "{}", out.stderr);
 }
@@ -155,23 +241,25 @@ fn bad_thresholds_and_flags_exit_2() {
 
 #[test]
 fn stdin_is_read_with_dash_or_no_file() {
-    let text = std::fs::read(fixture("latency-stats/run.ndjson")).unwrap();
+    let dir = TempDir::new("stdin");
     for args in [vec![], vec!["-"]] {
-        let out = Cmd::new("latency-stats").args(args).stdin(text.clone()).run();
+        let out = Cmd::new("latency-stats").args(args).stdin(run_text()).run();
         out.assert_code(0);
         assert_eq!(stats(&out)[0].requests, 13);
     }
+    // A file argument reads the same run.
+    let out = Cmd::new("latency-stats").arg(run_file(&dir)).run();
+    assert_eq!(stats(&out)[0].requests, 13);
     let out = Cmd::new("latency-stats").stdin("[]\n").run();
     assert!(out.stderr.starts_with("latency-stats: <stdin>:1: not a JSON object"), "{}", out.stderr);
 }
 
 #[test]
 fn other_record_kinds_are_reported_not_silently_skipped() {
-    let mut text = std::fs::read_to_string(fixture("latency-stats/run.ndjson")).unwrap();
-    text.push_str(
-        r#"{"kind":"check","ts":"2026-02-07T10:00:00Z","tool":"pg-check","check":"pg.connect","status":"pass"}"#,
-    );
-    text.push('\n');
+    let mut w = navikit::ndjson::RecordWriter::new(run_text().as_bytes().to_vec());
+    let check = navikit::record::Check::new("pg-check", "pg.connect", "", navikit::record::CheckStatus::Pass, "");
+    w.write(&Record::Check(check)).unwrap();
+    let text = w.into_inner();
     let out = Cmd::new("latency-stats").stdin(text).run();
     out.assert_code(0);
     assert!(out.stderr.contains("ignored 1 record(s) of kind `check`"), "{}", out.stderr);

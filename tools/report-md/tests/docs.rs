@@ -84,11 +84,11 @@ fn benchmarks_page_matches_its_golden_file_and_parses() {
     assert_eq!(names, ["requests>=100", "p50<2s", "p95<5s", "p99<10s", "success>99%", "cost_per_request<0.02"]);
     assert_eq!(targets[3][2], "✅ met");
     assert_eq!(targets[5][2], "❌ missed");
-    assert!(!out.stdout.contains("## Escalation"), "98.3 % success and p95 < 8 s trigger no escalation");
+    assert!(!out.stdout.contains("## Escalation"), "98.2 % success and p95 < 8 s trigger no escalation");
     let overall = &t[2];
     assert_eq!(overall[0].len(), 12);
     assert_eq!(overall[1][0], "all");
-    assert_eq!(overall[1][1], "300");
+    assert_eq!(overall[1][1], "330");
     let per_scenario = &t[3];
     assert_eq!(per_scenario.len(), 11, "header + 10 scenarios");
     assert!(out.stdout.contains("```mermaid\nxychart-beta\n"));
@@ -267,29 +267,29 @@ fn line_of<'a>(md: &'a str, item: &str) -> &'a str {
 #[test]
 fn each_performance_box_reads_its_own_verdict_and_no_escalation() {
     let dir = TempDir::new("slo");
-    // The sample run: 300 requests, p95 under 5 s, cost under $0.02, 98.3 %
-    // success (a missed target, and no box of its own), 5 failures in 2 patterns.
+    // The sample run: 330 requests (300 conversations), p95 under 5 s, cost under $0.02, 98.3 %
+    // success (a missed target, and no box of its own), 6 failures in 2 patterns.
     let md = checklist(&[&stats_with(&dir, &[])]).stdout;
     assert!(line_of(&md, "100+ tests completed").starts_with("- [x]"), "{md}");
     assert!(line_of(&md, "Performance meets targets").starts_with("- [x]"), "{md}");
     assert!(line_of(&md, "Cost per request acceptable").starts_with("- [x]"), "{md}");
     assert!(
         line_of(&md, "Error patterns identified")
-            .starts_with("- [x] Error patterns identified and documented — 5 failure(s)"),
+            .starts_with("- [x] Error patterns identified and documented — 6 failure(s)"),
         "{md}"
     );
     // Each box misses only when its own threshold is missed.
     let md = checklist(&[&stats_with(&dir, &["requests>=1000", "cost_per_request<0.0001"])]).stdout;
-    assert!(line_of(&md, "100+ tests completed").contains("missed: `requests>=1000` observed 300"), "{md}");
+    assert!(line_of(&md, "100+ tests completed").contains("missed: `requests>=1000` observed 330"), "{md}");
     assert!(
         line_of(&md, "Cost per request acceptable")
             .starts_with("- [ ] Cost per request acceptable — missed: `cost_per_request<0.0001`"),
         "{md}"
     );
     assert!(line_of(&md, "Performance meets targets").starts_with("- [x]"), "{md}");
-    // "Completed" means succeeded: 300 attempted, 295 succeeded, 298 asked for.
-    let md = checklist(&[&stats_with(&dir, &["requests>=298"])]).stdout;
-    assert!(line_of(&md, "100+ tests completed").ends_with("— missing: only 295 of 300 requests succeeded"), "{md}");
+    // "Completed" means succeeded: 330 attempted, 324 succeeded, 326 asked for.
+    let md = checklist(&[&stats_with(&dir, &["requests>=326"])]).stdout;
+    assert!(line_of(&md, "100+ tests completed").ends_with("— missing: only 324 of 330 requests succeeded"), "{md}");
     // Without a p95 threshold the box cannot say p95 < 5 s, whatever else was met.
     // (An escalation trigger on p95 is not a target either.)
     std::fs::write(dir.path("targets.txt"), "escalate: p95<8s\n").unwrap();
