@@ -64,7 +64,9 @@ fn gcp_healthy_and_broken() {
     out.assert_code(1);
     let v = verdicts(&out);
     for (name, want) in [
+        ("cloud.db.available", "fail"),
         ("cloud.db.engine", "fail"),
+        ("cloud.db.class", "warn"),
         ("cloud.db.public", "fail"),
         ("cloud.db.backups", "fail"),
         ("cloud.db.network", "fail"),

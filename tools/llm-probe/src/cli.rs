@@ -160,12 +160,9 @@ pub struct PreflightArgs {
     /// Also require these key variables (e.g. OPENAI_API_KEY), comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     pub require_env: Vec<String>,
-    /// Warnings fail the run too.
-    #[arg(long)]
-    pub strict: bool,
-    /// A check that could not look (`skip`, e.g. no key for a local target) does not fail the run.
-    #[arg(long)]
-    pub allow_skip: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub selection: navikit::checks::Selection,
 }
 
 /// Target is the resolved endpoint of a run.
@@ -271,8 +268,10 @@ pub struct RunOptions {
 pub enum Parsed {
     /// `run`.
     Run(Box<RunOptions>),
-    /// `preflight` with live, extra keys, and the verdict policy.
+    /// `preflight` with live, extra keys, and the selection and verdict policy.
     Preflight(Box<Target>, bool, Vec<String>, navikit::checks::Selection),
+    /// `preflight --list`.
+    ListPreflight,
 }
 
 /// parse reads the process arguments.
@@ -280,9 +279,11 @@ pub fn parse() -> Result<Parsed, Error> {
     match navikit::cli::parse_args::<Cli>()?.command {
         Command::Run(a) => Ok(Parsed::Run(Box::new(run_options(a)?))),
         Command::Preflight(a) => {
-            let policy =
-                navikit::checks::Selection { strict: a.strict, allow_skip: a.allow_skip, ..Default::default() };
-            Ok(Parsed::Preflight(Box::new(target(&a.common)?), a.live, a.require_env, policy))
+            a.selection.validate(crate::preflight::CHECKS)?;
+            if a.selection.list {
+                return Ok(Parsed::ListPreflight);
+            }
+            Ok(Parsed::Preflight(Box::new(target(&a.common)?), a.live, a.require_env, a.selection))
         }
     }
 }

@@ -23,5 +23,9 @@ pub fn run(parsed: cli::Parsed) -> Result<Outcome, Error> {
     match parsed {
         cli::Parsed::Run(opts) => runner::run(&opts),
         cli::Parsed::Preflight(target, live, extra, policy) => preflight::run(&target, live, &extra, &policy),
+        cli::Parsed::ListPreflight => {
+            navikit::checks::list(preflight::CHECKS, &mut std::io::stdout().lock())?;
+            Ok(Outcome::Pass)
+        }
     }
 }

@@ -5,7 +5,7 @@
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Instant;
 
-use navikit::checks::{Runner, Selection};
+use navikit::checks::{Def, Runner, Selection};
 use navikit::record::{Check, CheckStatus};
 use navikit::{Error, Outcome};
 
@@ -14,6 +14,21 @@ use crate::exchange;
 use crate::provider::{self, Turn};
 
 const TOOL: &str = "llm-probe";
+
+/// CHECKS is the preflight's registry (`llm-probe preflight --list`, docs/checks.md).
+pub const CHECKS: &[Def] = &[
+    Def {
+        name: "llm.config.valid",
+        meaning: "the config parsed and the model has a price, so cost per request can be computed",
+    },
+    Def {
+        name: "llm.api_key.present",
+        meaning: "the key variable is set (never printed); skip only when the live call succeeded without one",
+    },
+    Def { name: "llm.scenarios.valid", meaning: "every scenario parsed; warn below the plan's 10" },
+    Def { name: "llm.target.reachable", meaning: "the API host accepts TCP connections" },
+    Def { name: "llm.live_call", meaning: "with --live, one minimal request succeeds (the class says why not)" },
+];
 
 /// checks computes the preflight verdicts and the stand-in the live call met, if any.
 pub fn checks(t: &Target, live: bool, extra_keys: &[String]) -> (Vec<Check>, Option<String>) {
@@ -148,6 +163,6 @@ pub fn run(t: &Target, live: bool, extra_keys: &[String], policy: &Selection) ->
     let mut out = Runner::stdout(policy);
     let (checks, stand_in) = checks(t, live, extra_keys);
     out.stand_in(stand_in);
-    out.emit_all(checks)?;
+    out.emit_all(checks.into_iter().filter(|c| policy.wanted(&c.check)))?;
     Ok(out.finish(TOOL))
 }
