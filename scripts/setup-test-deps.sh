@@ -15,6 +15,10 @@ mkdir -p target
 # The real kubectl for k8s-check's tests (Debian bookworm ships kubernetes-client).
 command -v kubectl >/dev/null || need_apt kubernetes-client
 
+# promtool (Debian ships it in the prometheus package) validates every
+# Prometheus text file the toolkit writes.
+command -v promtool >/dev/null || need_apt prometheus
+
 # Headless Chromium and Node for rendering the Mermaid charts (report-md tests).
 command -v chromium >/dev/null || need_apt chromium
 command -v npm >/dev/null || need_apt nodejs npm

@@ -293,6 +293,14 @@ impl Drop for Sim {
     }
 }
 
+/// promtool_accepts asserts that Prometheus' own `promtool check metrics`
+/// (installed by scripts/setup-test-deps.sh) accepts exposition text, lint
+/// included: what the textfile collector is given must scrape cleanly.
+pub fn promtool_accepts(text: &str) {
+    let out = Cmd::program("promtool").args(["check", "metrics"]).stdin(text.as_bytes().to_vec()).run();
+    assert_eq!(out.code, 0, "promtool check metrics rejects it:\n{}{}\n---\n{text}", out.stdout, out.stderr);
+}
+
 /// python is the interpreter of the test venv (`NAVI_PYTHON`, set by
 /// scripts/test.sh), where the official SDKs are installed.
 pub fn python() -> String {

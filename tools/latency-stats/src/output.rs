@@ -194,6 +194,17 @@ fn csv_err(e: csv::Error) -> Error {
     }
 }
 
+/// family appends one metric family (HELP, TYPE, samples) unless it has no samples.
+fn family(text: &mut String, kind: &str, name: &str, help: &str, samples: Vec<String>) {
+    if samples.is_empty() {
+        return;
+    }
+    text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+    for s in samples {
+        text.push_str(&s);
+    }
+}
+
 /// escape_label escapes a Prometheus label value.
 pub fn escape_label(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
@@ -214,30 +225,30 @@ fn sanitize_name(k: &str) -> String {
     n
 }
 
-/// prometheus renders gauges for the textfile collector; each metric family
-/// appears once with its HELP and TYPE, as the exposition format requires.
+/// prometheus renders the stats for the textfile collector; each metric
+/// family appears once with its HELP and TYPE, as the exposition format
+/// requires. Distributions are `summary` families (quantiles, `_sum`,
+/// `_count`), everything else a gauge: one run's numbers are not counters
+/// (they do not only go up), so no gauge carries a `_total` suffix.
 pub fn prometheus(stats: &[Stats]) -> String {
     let mut text = String::new();
-    let mut family = |name: &str, help: &str, samples: Vec<String>| {
-        if samples.is_empty() {
-            return;
-        }
-        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
-        for s in samples {
-            text.push_str(&s);
-        }
-    };
     family(
+        &mut text,
+        "gauge",
         "navi_probe_requests",
         "Requests summarised (warm-up excluded).",
         stats.iter().map(|s| format!("navi_probe_requests{} {}\n", labels(s, &[]), s.requests)).collect(),
     );
     family(
+        &mut text,
+        "gauge",
         "navi_probe_failed",
         "Failed requests.",
         stats.iter().map(|s| format!("navi_probe_failed{} {}\n", labels(s, &[]), s.failed)).collect(),
     );
     family(
+        &mut text,
+        "gauge",
         "navi_probe_success_ratio",
         "Successful requests / requests.",
         stats
@@ -255,11 +266,17 @@ pub fn prometheus(stats: &[Stats]) -> String {
                 {
                     samples.push(format!("{metric}{} {}\n", labels(s, &[("quantile", q)]), v / 1000.0));
                 }
+                let sum = d.mean * d.count as f64 / 1000.0;
+                samples.push(format!("{metric}_sum{} {sum}\n", labels(s, &[])));
+                samples.push(format!("{metric}_count{} {}\n", labels(s, &[]), d.count));
             }
         }
-        family(&metric, &format!("{name} quantiles in seconds (HDR histogram, 3 significant digits)."), samples);
+        let help = format!("{name} in seconds (quantiles from an HDR histogram, 3 significant digits).");
+        family(&mut text, "summary", &metric, &help, samples);
     }
     family(
+        &mut text,
+        "gauge",
         "navi_probe_output_tokens_per_second",
         "Mean output tokens per second per request.",
         stats
@@ -272,11 +289,15 @@ pub fn prometheus(stats: &[Stats]) -> String {
             .collect(),
     );
     family(
-        "navi_probe_cost_usd_total",
-        "Total cost in US dollars.",
-        stats.iter().map(|s| format!("navi_probe_cost_usd_total{} {}\n", labels(s, &[]), s.cost_usd_total)).collect(),
+        &mut text,
+        "gauge",
+        "navi_probe_cost_usd",
+        "Cost of the requests summarised, in US dollars.",
+        stats.iter().map(|s| format!("navi_probe_cost_usd{} {}\n", labels(s, &[]), s.cost_usd_total)).collect(),
     );
     family(
+        &mut text,
+        "gauge",
         "navi_probe_cost_usd_per_request",
         "Cost per request in US dollars.",
         stats
@@ -285,6 +306,8 @@ pub fn prometheus(stats: &[Stats]) -> String {
             .collect(),
     );
     family(
+        &mut text,
+        "gauge",
         "navi_probe_slo_ok",
         "1 when the threshold was met, 0 when missed.",
         stats
@@ -297,6 +320,8 @@ pub fn prometheus(stats: &[Stats]) -> String {
             .collect(),
     );
     family(
+        &mut text,
+        "gauge",
         "navi_probe_errors",
         "Failed requests per error class.",
         stats

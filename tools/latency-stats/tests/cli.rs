@@ -283,9 +283,17 @@ fn csv_and_prometheus_formats_carry_the_same_numbers() {
     assert!(out.stdout.contains("navi_probe_requests 13\n"), "{}", out.stdout);
     assert!(out.stdout.contains("navi_probe_slo_ok{threshold=\"p95<5s\"} 1\n"));
     assert!(out.stdout.contains("navi_probe_errors{class=\"total_timeout\"} 2\n"));
-    let line = out.stdout.lines().find(|l| l.starts_with("navi_probe_latency_seconds{quantile=\"0.5\"}")).unwrap();
-    let v: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
-    assert!(close(v, 0.5), "{line}");
+    let sample = |prefix: &str| -> f64 {
+        let line = out.stdout.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(close(sample("navi_probe_latency_seconds{quantile=\"0.5\"}"), 0.5));
+    // A summary: ten successes of 0.1..1.0 s sum to 5.5 s.
+    assert!(out.stdout.contains("# TYPE navi_probe_latency_seconds summary\n"));
+    assert!(close(sample("navi_probe_latency_seconds_sum "), 5.5));
+    assert_eq!(sample("navi_probe_latency_seconds_count "), 10.0);
+    assert!(close(sample("navi_probe_cost_usd "), 0.006));
+    navi_testkit::promtool_accepts(&out.stdout);
 }
 
 #[test]

@@ -379,6 +379,7 @@ fn prometheus_gauges_per_check() {
     let grew = out.stdout.lines().find(|l| l.contains("check=\"http.metrics.increasing\"")).unwrap();
     assert!(grew.ends_with("} 4"), "skip is 4: {grew}");
     assert!(out.stdout.contains("navi_checks_last_run_timestamp_seconds "));
+    navi_testkit::promtool_accepts(&out.stdout);
 }
 
 #[test]
