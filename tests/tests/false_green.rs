@@ -300,3 +300,19 @@ fn every_preflight_check_fails_when_the_set_up_is_broken() {
         &[("llm.scenarios.valid", CheckStatus::Warn, "fewer scenarios than the plan's 10 still measure something")],
     );
 }
+
+#[test]
+fn every_registered_check_has_one_row_in_docs_checks_md() {
+    let doc = std::fs::read_to_string(navi_testkit::workspace_root().join("docs/checks.md")).expect("docs/checks.md");
+    let rows: Vec<&str> = doc.lines().filter_map(|l| l.strip_prefix("| `")?.split('`').next()).collect();
+    let mut registered = BTreeSet::new();
+    for tool in ["llm-probe preflight", "pg-check", "k8s-check", "http-check", "http-check startup", "cloud-check"] {
+        registered.extend(listed(tool));
+    }
+    for name in &registered {
+        let n = rows.iter().filter(|r| *r == name).count();
+        assert_eq!(n, 1, "{name} has {n} rows in docs/checks.md");
+    }
+    let strays: Vec<&&str> = rows.iter().filter(|r| r.contains('.') && !registered.contains(**r)).collect();
+    assert!(strays.is_empty(), "rows for checks no tool registers: {strays:?}");
+}

@@ -8,8 +8,9 @@ use navikit::Error;
 use crate::CHECKS;
 
 const AFTER_HELP: &str = "\
-Captured outputs (--from DIR): rds.json (aws rds describe-db-instances), nodegroup.json
-(aws eks describe-nodegroup), cloudsql.json (gcloud sql instances describe --format=json),
+Captured outputs (--from DIR): rds.json (aws rds describe-db-instances), nodegroups.json
+(aws eks list-nodegroups) and nodegroup-NAME.json per group (aws eks describe-nodegroup),
+cloudsql.json (gcloud sql instances describe --format=json),
 gke.json (gcloud container clusters describe --format=json).
 
 Without CLOUD_PROVIDER (or --provider) every check is `skip`. With --from DIR every

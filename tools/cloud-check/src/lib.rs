@@ -34,7 +34,10 @@ pub const CHECKS: &[Def] = &[
         name: "cloud.db.backups",
         meaning: "automated backups on (RDS: >= --backup-days retention; Cloud SQL: 02:00 start)",
     },
-    Def { name: "cloud.db.network", meaning: "in a private network/VPC" },
+    Def {
+        name: "cloud.db.network",
+        meaning: "in a VPC: RDS has a DB subnet group and security groups; Cloud SQL has a private network",
+    },
     Def {
         name: "cloud.db.endpoint_matches_secret",
         meaning: "the Kubernetes secret's DB_HOST (k8s-check's record, or --db-host) is the instance endpoint; skip without one",
@@ -185,14 +188,18 @@ pub fn run(a: &Args) -> Result<Outcome, Error> {
         return Ok(out.finish(TOOL));
     };
     out.stand_in(a.from.as_ref().map(|d| format!("captured cloud CLI answers ({})", d.display())));
-    let result = if provider == "aws" { aws::aws(a) } else { gcp::gcp(a) };
+    let (result, cli) = if provider == "aws" { (aws::aws(a), "aws") } else { (gcp::gcp(a), "gcloud") };
+    let cli_check = |status, msg: String| Check::new(TOOL, "cloud.cli.available", provider, status, msg);
     match result {
         Ok(checks) => {
-            out.emit_all(checks.into_iter().filter(|c| sel.wanted(&c.check)))?;
+            let answered = cli_check(CheckStatus::Pass, format!("the {cli} CLI answered every call with JSON"));
+            out.emit_all(std::iter::once(answered).chain(checks).filter(|c| sel.wanted(&c.check)))?;
             Ok(out.finish(TOOL))
         }
         Err(e) => {
-            out.emit(Check::new(TOOL, "cloud.cli.available", provider, CheckStatus::Error, e.to_string()))?;
+            if sel.wanted("cloud.cli.available") {
+                out.emit(cli_check(CheckStatus::Error, e.to_string()))?;
+            }
             Err(e)
         }
     }

@@ -399,13 +399,15 @@ fn service(c: &Cluster<'_>, _t: &str) -> Vec<Check> {
         Err(e) => return vec![e],
     };
     let ep = c.get(&c.endpoints, &format!("/api/v1/namespaces/{}/endpoints/{}", c.ns(), c.o.service));
+    // No Endpoints object is no ready endpoint; an unreadable one is not a verdict.
     let ready: usize = match ep {
         Ok(Some(e)) => e
             .get("subsets")
             .and_then(Value::as_array)
             .map(|s| s.iter().map(|x| x.get("addresses").and_then(Value::as_array).map_or(0, Vec::len)).sum())
             .unwrap_or(0),
-        _ => 0,
+        Ok(None) => 0,
+        Err(e) => return vec![chk(n, &target, CheckStatus::Error, format!("cannot read the endpoints: {e}"))],
     };
     let ingress = svc.pointer("/status/loadBalancer/ingress/0");
     let address = ingress.and_then(|i| i.get("hostname").or_else(|| i.get("ip"))).and_then(Value::as_str);

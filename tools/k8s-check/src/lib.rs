@@ -44,7 +44,7 @@ pub const CHECKS: &[Def] = &[
     Def { name: "k8s.metrics_server.available", meaning: "the APIService v1beta1.metrics.k8s.io is Available" },
     Def {
         name: "k8s.secret.keys",
-        meaning: "the database secret holds DATABASE_URL and DB_*; DB_SSLMODE=require; DATABASE_URL agrees with DB_* (values never printed)",
+        meaning: "the database secret holds DATABASE_URL and DB_*; DB_SSLMODE require/verify-ca/verify-full; DATABASE_URL agrees with DB_* (values never printed)",
     },
     Def {
         name: "k8s.configmap.keys",

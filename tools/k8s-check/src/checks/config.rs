@@ -48,7 +48,7 @@ pub(super) fn secret(c: &Cluster<'_>, _t: &str) -> Vec<Check> {
         .get("DB_SSLMODE")
         .filter(|m| m.as_str() != "require" && m.as_str() != "verify-full" && m.as_str() != "verify-ca")
     {
-        problems.push(format!("DB_SSLMODE is `{mode}`, must be `require`"));
+        problems.push(format!("DB_SSLMODE is `{mode}`, must be `require`, `verify-ca` or `verify-full`"));
     }
     if let Some(url) = d.get("DATABASE_URL") {
         match navikit::dburl::DbUrl::parse(url) {
@@ -86,7 +86,11 @@ pub(super) fn secret(c: &Cluster<'_>, _t: &str) -> Vec<Check> {
             n,
             &target,
             CheckStatus::Pass,
-            format!("all {} keys present, DB_SSLMODE=require, DATABASE_URL agrees with DB_*", KEYS.len()),
+            format!(
+                "all {} keys present, DB_SSLMODE={}, DATABASE_URL agrees with DB_*",
+                KEYS.len(),
+                d.get("DB_SSLMODE").map_or("", String::as_str)
+            ),
         )
         .observed(observed)
     } else {
