@@ -15,9 +15,11 @@ mkdir -p target
 # The real kubectl for k8s-check's tests (Debian bookworm ships kubernetes-client).
 command -v kubectl >/dev/null || need_apt kubernetes-client
 
-# promtool (Debian ships it in the prometheus package) validates every
-# Prometheus text file the toolkit writes.
+# A real Prometheus and promtool (Debian's prometheus package) and
+# node_exporter's textfile collector: every .prom the toolkit writes is
+# checked by promtool, and the alerting rules are tested on a live server.
 command -v promtool >/dev/null || need_apt prometheus
+command -v prometheus-node-exporter >/dev/null || need_apt prometheus-node-exporter
 
 # Headless Chromium and Node for rendering the Mermaid charts (report-md tests).
 command -v chromium >/dev/null || need_apt chromium

@@ -12,7 +12,7 @@
 #   KUBECONFIG, NAVI_NAMESPACE, NAVI_DEPLOYMENT   the cluster (k8s steps are skipped without kubectl access)
 #   CLOUD_PROVIDER       aws or gcp for cloud-check (CLOUD_CHECK_FROM: a directory of captured CLI outputs)
 #   NAVI_START_CMD       the service's start command for the audit-key start-up test
-#   NAVI_TEXTFILE_DIR    where `monitor` writes navi_checks.prom (node_exporter)
+#   NAVI_TEXTFILE_DIR    where `monitor` writes navi_checks.prom and `tuesday` navi_probe.prom (node_exporter)
 #   NAVI_TARGETS         comma-separated thresholds overriding config/targets.txt (COST_TARGET: the cost one)
 #   NAVI_TABLES_FILE     the tables pg.tables.present expects (default: the plan's llm_metrics, telemetry_events)
 #   ALLOW_SKIP=1         checks that could not look (skip) do not fail the day (they are still logged)
@@ -82,6 +82,12 @@ tuesday() {
   report-md benchmarks "$OUT/tuesday-stats.ndjson" "${base[@]}" --load "$desc" \
     --output "$DOCS/PERFORMANCE_BENCHMARKS.md"; note $?
   latency-stats --format table "${t[@]}" "$OUT/tuesday-probes.ndjson" >&2
+  # The run's numbers for Prometheus (the cost alert reads them).
+  if [ -n "${NAVI_TEXTFILE_DIR:-}" ]; then
+    mkdir -p "$NAVI_TEXTFILE_DIR"
+    latency-stats --format prometheus "$OUT/tuesday-probes.ndjson" > "$NAVI_TEXTFILE_DIR/.navi_probe.prom.tmp" &&
+      mv "$NAVI_TEXTFILE_DIR/.navi_probe.prom.tmp" "$NAVI_TEXTFILE_DIR/navi_probe.prom"
+  fi
 }
 
 wednesday() {

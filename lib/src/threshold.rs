@@ -462,5 +462,83 @@ mod tests {
         assert!(t("p95<=5s").holds(Some(5000.0)));
         assert!(!t("success>99%").holds(Some(99.0)));
         assert!(!t("p95<5s").holds(None));
+        // Every operator, on both sides of its bound.
+        for (expr, yes, no) in [
+            ("requests>100", 101.0, 100.0),
+            ("requests>=100", 100.0, 99.0),
+            ("requests==100", 100.0, 101.0),
+            ("requests!=100", 101.0, 100.0),
+            ("requests<100", 99.0, 100.0),
+            ("requests<=100", 100.0, 101.0),
+        ] {
+            assert!(t(expr).holds(Some(yes)), "{expr} holds for {yes}");
+            assert!(!t(expr).holds(Some(no)), "{expr} fails for {no}");
+            assert_eq!(format!("requests{}100", t(expr).op.symbol()), expr);
+        }
+    }
+
+    #[test]
+    fn every_spelling_names_its_metric() {
+        for (expr, name) in [
+            ("latency.p95<1", "latency_ms.p95"),
+            ("latency_ms.p95<1", "latency_ms.p95"),
+            ("duration.p95<1", "latency_ms.p95"),
+            ("service.p50<1", "service_ms.p50"),
+            ("service_ms.p50<1", "service_ms.p50"),
+            ("ttft.p99<1", "ttft_ms.p99"),
+            ("ttft_ms.p99<1", "ttft_ms.p99"),
+            ("ttft_any.p90<1", "ttft_any_ms.p90"),
+            ("ttft_any_ms.p90<1", "ttft_any_ms.p90"),
+            ("tpot.mean<1", "tpot_ms.mean"),
+            ("tpot_ms.mean<1", "tpot_ms.mean"),
+            ("itl.p999<1", "itl_ms.p999"),
+            ("tokens_per_s.min>1", "output_tokens_per_s.min"),
+            ("output_tokens_per_s.p50>1", "output_tokens_per_s.p50"),
+            ("min<1", "latency_ms.min"),
+            ("max<1", "latency_ms.max"),
+            ("mean<1", "latency_ms.mean"),
+            ("avg<1", "latency_ms.mean"),
+            ("med<1", "latency_ms.p50"),
+            ("median<1", "latency_ms.p50"),
+            ("stddev<1", "latency_ms.stddev"),
+            ("success>99%", "success_pct"),
+            ("errors<1%", "error_rate_pct"),
+            ("cost_per_request<1", "cost_usd_per_request"),
+            ("cost_total<1", "cost_usd_total"),
+            ("cost<1", "cost_usd_total"),
+            ("cost_usd_total<1", "cost_usd_total"),
+            ("requests>1", "requests"),
+            ("count>1", "requests"),
+            ("active_connections<10", "active_connections"),
+        ] {
+            assert_eq!(t(expr).metric.name(), name, "{expr}");
+        }
+        // Only times take time units; tokens per second are a plain number.
+        assert_eq!(t("tokens_per_s.min>20").limit, 20.0);
+        assert!(Threshold::parse("tokens_per_s.min>20s").is_err());
+        assert!(!Field::TokensPerS.is_time() && Field::Ttft.is_time());
+        // A named metric may be negative; a dotted unknown or odd name is refused.
+        assert_eq!(t("temperature>-5").limit, -5.0);
+        assert_eq!(t("requests>=0").limit, 0.0, "zero is a count, not a negative one");
+        assert!(Threshold::parse("1abc<5").unwrap_err().to_string().contains("unknown metric"));
+        assert!(Threshold::parse("a-b<5").unwrap_err().to_string().contains("unknown metric"));
+    }
+
+    #[test]
+    fn a_targets_file_and_its_overrides() {
+        let list = Threshold::parse_list(
+            "targets.txt",
+            "# the week's targets\np95<5s\n\nsuccess>99%  # inline\nescalate: p95<8s\n",
+        )
+        .unwrap();
+        let shown: Vec<(&str, bool)> = list.iter().map(|t| (t.source.as_str(), t.escalation)).collect();
+        assert_eq!(shown, [("p95<5s", false), ("success>99%", false), ("p95<8s", true)]);
+        let e = Threshold::parse_list("targets.txt", "p95<5s\np95<<5s\n").unwrap_err().to_string();
+        assert!(e.starts_with("targets.txt:2: bad threshold"), "{e}");
+        // An override replaces the target on its metric, never the escalation; a new metric is added.
+        let merged = Threshold::overlay(list, vec![t("p95<4s"), t("cost<1")]);
+        let shown: Vec<&str> = merged.iter().map(|t| t.source.as_str()).collect();
+        assert_eq!(shown, ["p95<4s", "success>99%", "p95<8s", "cost<1"]);
+        assert!(merged[2].escalation);
     }
 }

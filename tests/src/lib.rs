@@ -6,6 +6,7 @@
 //! `scripts/test.sh` builds them all first with `cargo build --bins`.
 
 pub mod hostile;
+pub mod prom;
 pub mod synth;
 
 use std::io::Write;

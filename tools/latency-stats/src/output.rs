@@ -213,6 +213,10 @@ pub fn escape_label(v: &str) -> String {
 fn labels(s: &Stats, extra: &[(&str, &str)]) -> String {
     let mut parts: Vec<String> =
         s.group.iter().map(|(k, v)| format!("{}=\"{}\"", sanitize_name(k), escape_label(v))).collect();
+    // A run against a stand-in says so, as the check gauges do: alerts select `stand_in=""`.
+    if !s.stand_ins.is_empty() {
+        parts.push(format!("stand_in=\"{}\"", escape_label(&s.stand_ins.join(","))));
+    }
     parts.extend(extra.iter().map(|(k, v)| format!("{k}=\"{}\"", escape_label(v))));
     if parts.is_empty() { String::new() } else { format!("{{{}}}", parts.join(",")) }
 }

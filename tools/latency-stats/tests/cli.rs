@@ -294,6 +294,15 @@ fn csv_and_prometheus_formats_carry_the_same_numbers() {
     assert_eq!(sample("navi_probe_latency_seconds_count "), 10.0);
     assert!(close(sample("navi_probe_cost_usd "), 0.006));
     navi_testkit::promtool_accepts(&out.stdout);
+    // A run against a stand-in carries its name, so alerts on `stand_in=""` never see it.
+    let mut w = navikit::ndjson::RecordWriter::new(Vec::new());
+    for mut p in probe_run() {
+        p.stand_in = Some("llm-sim".into());
+        w.write(&Record::Probe(Box::new(p))).unwrap();
+    }
+    let out = Cmd::new("latency-stats").args(["--format", "prometheus"]).stdin(w.into_inner()).run();
+    assert!(out.stdout.contains("navi_probe_cost_usd_per_request{stand_in=\"llm-sim\"} 0.0006\n"), "{}", out.stdout);
+    navi_testkit::promtool_accepts(&out.stdout);
 }
 
 #[test]

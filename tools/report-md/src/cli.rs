@@ -9,8 +9,8 @@ const AFTER_HELP: &str = "\
 Input: records (NDJSON) from FILEs, or standard input when FILE is `-` or absent.
 
 Exit status: 0 written (benchmarks: every target met; checklist: every box ticked on real
-evidence; validation-log: every check passed), 1 a target missed / a box open / a check
-failed, errored or could not look (skip; --allow-skip to accept) / the run had no
+evidence; validation-log: every check passed; alert-rules, lessons: always), 1 a target
+missed / a box open / a check failed, errored or could not look (skip; --allow-skip to accept) / the run had no
 verdict at all, 2 usage or input error.
 
 Examples:
@@ -18,7 +18,9 @@ Examples:
   report-md benchmarks s.ndjson --output docs/PERFORMANCE_BENCHMARKS.md --baseline last-week.ndjson
   pg-check | report-md validation-log --log docs/staging_validation_log.md
   cat results/*.ndjson | report-md checklist --output docs/week1_checklist.md
-  k8s-check | report-md prometheus > /var/lib/node_exporter/navi_checks.prom";
+  k8s-check | report-md prometheus > /var/lib/node_exporter/navi_checks.prom
+  report-md alert-rules --targets config/targets.txt -o deploy/prometheus/navi-rules.yaml
+  cat results/*.ndjson | report-md lessons -o docs/week1_lessons_learned.md";
 
 /// Cli is the top level.
 #[derive(Debug, Parser)]
@@ -40,6 +42,34 @@ pub enum Command {
     Checklist(OutArgs),
     /// Prometheus textfile gauges for check records (node_exporter).
     Prometheus(OutArgs),
+    /// Prometheus recording and alerting rules from the targets file.
+    AlertRules(RulesArgs),
+    /// week1_lessons_learned.md from the week's record files.
+    Lessons(OutArgs),
+}
+
+/// RulesArgs are `alert-rules`' flags.
+#[derive(Debug, ClapArgs)]
+pub struct RulesArgs {
+    /// The week's targets file (one threshold per line, `escalate: EXPR`).
+    #[arg(long, default_value = "config/targets.txt", value_name = "FILE")]
+    pub targets: String,
+    /// Label matchers selecting the service's series (e.g. `job="navi-backend"`), added to every service query.
+    #[arg(long, default_value = "", value_name = "MATCHERS")]
+    pub service_selector: String,
+    /// Label matchers selecting the chat endpoint's series in the service's metrics.
+    #[arg(long, default_value = "path=\"/api/navi/chat\"", value_name = "MATCHERS")]
+    pub chat_selector: String,
+    /// Divide every window and `for` by N: the same rules N times faster, for a
+    /// demo or a test against a real Prometheus (never for production).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub compress: u32,
+    /// Prefix of every alert's runbook_url (a directory or a URL of docs/runbooks).
+    #[arg(long, default_value = "docs/runbooks", value_name = "URL")]
+    pub runbook_base: String,
+    /// Write here instead of stdout (replaced atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// OutArgs are inputs and an output file.

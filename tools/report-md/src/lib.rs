@@ -1,12 +1,16 @@
 //! report-md: turns records into the documents the plan asks for —
 //! `docs/PERFORMANCE_BENCHMARKS.md`, the appended
-//! `docs/staging_validation_log.md`, the week-1 checklist — and into
-//! Prometheus gauges for the monitor's textfile.
+//! `docs/staging_validation_log.md`, the week-1 checklist, the lessons
+//! learned — and into
+//! Prometheus gauges for the monitor's textfile, and the targets file into
+//! Prometheus alerting rules.
 
 pub mod benchmarks;
 pub mod checklist;
 pub mod cli;
+pub mod lessons;
 pub mod prometheus;
+pub mod rules;
 pub mod validation_log;
 
 use std::io::Write;
@@ -106,6 +110,23 @@ pub fn run(cmd: Command) -> Result<Outcome, Error> {
             let (text, failed) = prometheus::render(&records);
             write_output(a.output.as_deref(), &text)?;
             Ok(Outcome::from_failed(failed))
+        }
+        Command::Lessons(a) => {
+            let records = read_records(&a.files)?;
+            write_output(a.output.as_deref(), &lessons::render(&records))?;
+            Ok(Outcome::Pass)
+        }
+        Command::AlertRules(a) => {
+            let text = navikit::files::read_small(&a.targets)?;
+            let targets = navikit::threshold::Threshold::parse_list(&a.targets, &text).map_err(Error::input)?;
+            let opts = rules::Options {
+                service: a.service_selector,
+                chat: a.chat_selector,
+                runbook_base: a.runbook_base,
+                compress: a.compress,
+            };
+            write_output(a.output.as_deref(), &rules::render(&opts, &a.targets, &targets))?;
+            Ok(Outcome::Pass)
         }
     }
 }
