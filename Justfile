@@ -49,7 +49,7 @@ friday: build
 monitor: build
     scripts/week.sh monitor
 
-# Week-1 success checklist from all the evidence so far → docs/week1_checklist.md
+# Lessons learned and the week-1 success checklist from all the evidence so far → docs/week1_lessons_learned.md, docs/week1_checklist.md
 [group('week')]
 week1: build
     scripts/week.sh week1

@@ -148,8 +148,9 @@ monitor() {
 }
 
 week1() {
+  cat "$OUT"/*.ndjson | report-md lessons --output "$DOCS/week1_lessons_learned.md"; note $?
   cat "$OUT"/*.ndjson | report-md checklist --output "$DOCS/week1_checklist.md"; note $?
-  echo "week: checklist in $DOCS/week1_checklist.md" >&2
+  echo "week: lessons learned in $DOCS/week1_lessons_learned.md, checklist in $DOCS/week1_checklist.md" >&2
 }
 
 for day in "$@"; do

@@ -87,6 +87,10 @@ fn the_demo_week_writes_the_plans_documents() {
     assert_eq!(log.matches(" checks (").count(), 6, "{log}");
     assert!(!log.contains("all checks passed"), "{log}");
     assert!(log.contains("STAND-IN: these verdicts are about stand-ins"), "{log}");
+    let lessons = read("docs/week1_lessons_learned.md");
+    assert!(lessons.starts_with("# Week 1 Lessons Learned\n"), "{lessons}");
+    assert!(lessons.contains("## Week 2 priorities"), "{lessons}");
+    assert!(lessons.contains("(stand-in: "), "stand-in evidence is labelled:\n{lessons}");
     let checklist = read("docs/week1_checklist.md");
     // Everything the demo looked at is a stand-in: no real-world box is ticked,
     // and each that a real run would tick says which stand-in would have.
