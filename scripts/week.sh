@@ -107,6 +107,8 @@ thursday() {
     pg "${tables[@]}" --only pg.connect,pg.ssl.in_use,pg.alembic.head,pg.tables.present,pg.audit.encrypted
   } > "$f"
   log_day "$f"
+  # The deployment runbook: what runs, its timeline, the commands to repeat or roll back.
+  report-md deployment-log --log "$DOCS/staging_deployment_log.md" "$f" || echo "week: no rollout verdict: nothing added to $DOCS/staging_deployment_log.md" >&2
 }
 
 friday() {

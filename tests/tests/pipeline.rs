@@ -87,6 +87,11 @@ fn the_demo_week_writes_the_plans_documents() {
     assert_eq!(log.matches(" checks (").count(), 6, "{log}");
     assert!(!log.contains("all checks passed"), "{log}");
     assert!(log.contains("STAND-IN: these verdicts are about stand-ins"), "{log}");
+    let deployed = read("docs/staging_deployment_log.md");
+    assert!(deployed.contains("## 2026-02-12 10:02 UTC — navi-staging/navi-backend, revision 3"), "{deployed}");
+    assert!(deployed.contains("> STAND-IN: read from recorded Kubernetes API"), "{deployed}");
+    assert!(deployed.contains("- Alembic head: **pass**"), "{deployed}");
+    assert_eq!(deployed.matches("<!-- deployment: ").count(), 1, "one deployment, logged once: {deployed}");
     let lessons = read("docs/week1_lessons_learned.md");
     assert!(lessons.starts_with("# Week 1 Lessons Learned\n"), "{lessons}");
     assert!(lessons.contains("## Week 2 priorities"), "{lessons}");

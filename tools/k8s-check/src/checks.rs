@@ -200,7 +200,56 @@ fn rollout(c: &Cluster<'_>, t: &str) -> Vec<Check> {
     } else {
         (CheckStatus::Pass, format!("deployment {} successfully rolled out ({updated}/{spec})", c.o.deployment))
     };
-    vec![chk(n, t, status, msg).observed(json!({"generation": gen_, "observedGeneration": observed, "updated": updated, "replicas": replicas, "available": available}))]
+    let observed = json!({
+        "generation": gen_,
+        "observedGeneration": observed,
+        "updated": updated,
+        "replicas": replicas,
+        "available": available,
+        "revision": d.pointer("/metadata/annotations/deployment.kubernetes.io~1revision"),
+        "images": template_images(d),
+        "running_images": running_images(c),
+        "conditions": d.pointer("/status/conditions").and_then(Value::as_array).map(|cs| cs.iter().map(|c| json!({
+            "type": c.get("type"),
+            "status": c.get("status"),
+            "reason": c.get("reason"),
+            "since": c.get("lastTransitionTime"),
+            "updated": c.get("lastUpdateTime"),
+        })).collect::<Vec<_>>()),
+    });
+    vec![chk(n, t, status, msg).observed(observed)]
+}
+
+/// template_images is what the deployment asks to run: container → image,
+/// init containers included (the migration runs from the same image).
+fn template_images(d: &Value) -> BTreeMap<String, String> {
+    ["/spec/template/spec/initContainers", "/spec/template/spec/containers"]
+        .iter()
+        .filter_map(|p| d.pointer(p).and_then(Value::as_array))
+        .flatten()
+        .filter_map(|c| Some((c.get("name")?.as_str()?.to_string(), c.get("image")?.as_str()?.to_string())))
+        .collect()
+}
+
+/// running_images is what the pods really run: each distinct image with the
+/// digest the kubelet resolved (`imageID`), so a tag moved after the deploy
+/// shows.
+fn running_images(c: &Cluster<'_>) -> Vec<Value> {
+    let Ok(Some(pods)) = c.pods() else { return Vec::new() };
+    let mut seen: Vec<Value> = Vec::new();
+    for status in items(pods)
+        .iter()
+        .flat_map(|p| ["/status/initContainerStatuses", "/status/containerStatuses"].map(|k| p.pointer(k)))
+        .filter_map(|s| s.and_then(Value::as_array))
+        .flatten()
+    {
+        let v =
+            json!({"container": status.get("name"), "image": status.get("image"), "image_id": status.get("imageID")});
+        if !seen.contains(&v) {
+            seen.push(v);
+        }
+    }
+    seen
 }
 
 fn replicas(c: &Cluster<'_>, t: &str) -> Vec<Check> {

@@ -9,8 +9,9 @@ const AFTER_HELP: &str = "\
 Input: records (NDJSON) from FILEs, or standard input when FILE is `-` or absent.
 
 Exit status: 0 written (benchmarks: every target met; checklist: every box ticked on real
-evidence; validation-log: every check passed; alert-rules, lessons: always), 1 a target
-missed / a box open / a check failed, errored or could not look (skip; --allow-skip to accept) / the run had no
+evidence; validation-log: every check passed; deployment-log: logged, or logged before;
+alert-rules, lessons: always), 1 a target missed / a box open / a check failed / no
+rollout verdict to log, errored or could not look (skip; --allow-skip to accept) / the run had no
 verdict at all, 2 usage or input error.
 
 Examples:
@@ -20,7 +21,8 @@ Examples:
   cat results/*.ndjson | report-md checklist --output docs/week1_checklist.md
   k8s-check | report-md prometheus > /var/lib/node_exporter/navi_checks.prom
   report-md alert-rules --targets config/targets.txt -o deploy/prometheus/navi-rules.yaml
-  cat results/*.ndjson | report-md lessons -o docs/week1_lessons_learned.md";
+  cat results/*.ndjson | report-md lessons -o docs/week1_lessons_learned.md
+  { k8s-check; pg-check; http-check; } | report-md deployment-log --log docs/staging_deployment_log.md";
 
 /// Cli is the top level.
 #[derive(Debug, Parser)]
@@ -46,6 +48,19 @@ pub enum Command {
     AlertRules(RulesArgs),
     /// week1_lessons_learned.md from the week's record files.
     Lessons(OutArgs),
+    /// Append the deployment Thursday's records describe to the staging deployment log.
+    DeploymentLog(DeployArgs),
+}
+
+/// DeployArgs are `deployment-log`'s flags.
+#[derive(Debug, ClapArgs)]
+pub struct DeployArgs {
+    /// Record files (`-` = stdin; default stdin): k8s-check's, with pg-check's and http-check's.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+    /// The log to append to (created with its title when missing).
+    #[arg(long, default_value = "docs/staging_deployment_log.md", value_name = "FILE")]
+    pub log: PathBuf,
 }
 
 /// RulesArgs are `alert-rules`' flags.

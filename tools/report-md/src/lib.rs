@@ -1,13 +1,14 @@
 //! report-md: turns records into the documents the plan asks for —
 //! `docs/PERFORMANCE_BENCHMARKS.md`, the appended
-//! `docs/staging_validation_log.md`, the week-1 checklist, the lessons
-//! learned — and into
+//! `docs/staging_validation_log.md`, the appended staging deployment log,
+//! the week-1 checklist, the lessons learned — and into
 //! Prometheus gauges for the monitor's textfile, and the targets file into
 //! Prometheus alerting rules.
 
 pub mod benchmarks;
 pub mod checklist;
 pub mod cli;
+pub mod deployment_log;
 pub mod lessons;
 pub mod prometheus;
 pub mod rules;
@@ -73,6 +74,44 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// append_locked appends to a log that many runs share: opened for
+/// appending (created when missing, refused when not a regular file), held
+/// under an exclusive lock so concurrent cron runs never interleave, and
+/// given what `compose` makes of the text already there (nothing for `None`).
+/// Says whether anything was appended.
+pub fn append_locked(path: &Path, compose: impl FnOnce(&str) -> Option<String>) -> Result<bool, Error> {
+    use std::io::{Read, Seek, SeekFrom};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::input(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(Error::input(format!("{}: not a regular file", path.display())));
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| Error::input(format!("cannot open {}: {e}", path.display())))?;
+    if !f.metadata()?.is_file() {
+        return Err(Error::input(format!("{}: not a regular file", path.display())));
+    }
+    f.lock().map_err(|e| Error::input(format!("cannot lock {}: {e}", path.display())))?;
+    let mut existing = String::new();
+    f.seek(SeekFrom::Start(0))?;
+    f.read_to_string(&mut existing)?;
+    let appended = match compose(&existing) {
+        Some(text) => {
+            f.write_all(text.as_bytes())?;
+            f.flush()?;
+            true
+        }
+        None => false,
+    };
+    f.unlock()?;
+    Ok(appended)
+}
+
 /// run carries out one subcommand.
 pub fn run(cmd: Command) -> Result<Outcome, Error> {
     match cmd {
@@ -110,6 +149,16 @@ pub fn run(cmd: Command) -> Result<Outcome, Error> {
             let (text, failed) = prometheus::render(&records);
             write_output(a.output.as_deref(), &text)?;
             Ok(Outcome::from_failed(failed))
+        }
+        Command::DeploymentLog(a) => {
+            let records = read_records(&a.files)?;
+            match deployment_log::append(&a.log, &records)? {
+                Some(_) => Ok(Outcome::Pass),
+                None => {
+                    eprintln!("report-md: no k8s.rollout.complete record: no deployment to log");
+                    Ok(Outcome::Fail)
+                }
+            }
         }
         Command::Lessons(a) => {
             let records = read_records(&a.files)?;

@@ -6,8 +6,6 @@
 //! checks are listed as not validated. Appends only, under an exclusive file
 //! lock, so concurrent cron runs never interleave or truncate.
 
-use std::fs::OpenOptions;
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -124,41 +122,24 @@ pub fn heading(at: DateTime<Utc>) -> String {
 /// append adds one run to the log at `at` (default: the run's own time).
 pub fn append(path: &Path, records: &[Record], at: Option<DateTime<Utc>>) -> Result<Logged, Error> {
     let at = at.or_else(|| run_time(records)).unwrap_or_else(Utc::now);
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::input(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let mut f = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|e| Error::input(format!("cannot open {}: {e}", path.display())))?;
-    if !f.metadata()?.is_file() {
-        return Err(Error::input(format!("{}: not a regular file", path.display())));
-    }
-    // One writer at a time: two cron runs must not interleave their lines.
-    f.lock().map_err(|e| Error::input(format!("cannot lock {}: {e}", path.display())))?;
-    let mut existing = String::new();
-    f.seek(SeekFrom::Start(0))?;
-    f.read_to_string(&mut existing)?;
-    let head = heading(at);
-    let mut text = String::new();
-    if existing.is_empty() {
-        text.push_str(TITLE);
-    } else if !existing.ends_with('\n') {
-        text.push('\n');
-    }
-    // A day's heading is written once; later runs of that day go under it
-    // only while it is the last heading (otherwise the day is written again,
-    // so no line ever lands under another day).
-    let last_heading = existing.lines().rev().find(|l| l.starts_with("## "));
-    if last_heading != Some(head.as_str()) {
-        text.push_str(&format!("\n{head}\n"));
-    }
     let (lines, logged) = entry(records, at);
-    text.push_str(&lines);
-    f.write_all(text.as_bytes())?;
-    f.flush()?;
-    f.unlock()?;
+    crate::append_locked(path, |existing| {
+        let head = heading(at);
+        let mut text = String::new();
+        if existing.is_empty() {
+            text.push_str(TITLE);
+        } else if !existing.ends_with('\n') {
+            text.push('\n');
+        }
+        // A day's heading is written once; later runs of that day go under it
+        // only while it is the last heading (otherwise the day is written again,
+        // so no line ever lands under another day).
+        let last_heading = existing.lines().rev().find(|l| l.starts_with("## "));
+        if last_heading != Some(head.as_str()) {
+            text.push_str(&format!("\n{head}\n"));
+        }
+        text.push_str(&lines);
+        Some(text)
+    })?;
     Ok(logged)
 }
