@@ -17,6 +17,9 @@ source scripts/lib.sh
 OUT=$(realpath -m "${DEMO_OUT:-demo-out}")
 need_apt ca-certificates openssl
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt postgresql
+# A real Prometheus and node_exporter for the alert phase (Debian packages).
+command -v prometheus >/dev/null || need_apt prometheus
+command -v prometheus-node-exporter >/dev/null || need_apt prometheus-node-exporter
 # DEMO_PROFILE=debug and DEMO_NO_JUST=1 let the pipeline test run this script
 # with the test build and without installing just.
 PROFILE=${DEMO_PROFILE:-release}
@@ -96,7 +99,60 @@ sleep 1
 day monitor
 day week1
 
+# Alert phase: the week's alerting rules (time-compressed 60x: an hour's
+# window is a minute) on a real Prometheus scraping llm-sim and the monitor's
+# textfile, while half the chats fail on purpose (llm-sim's per-request fault
+# header). Prints what fired in Prometheus' own /api/v1/alerts. llm-sim's
+# metrics carry no stand-in mark, so these alerts are about the stand-in.
+alert_phase() {
+  local dir="$RUN/prometheus" ne pp
+  mkdir -p "$dir"
+  ne=$(free_port)
+  pp=$(free_port)
+  echo "demo: == alert phase: navi-rules.yaml (60x time-compressed) on a real Prometheus; half the chats fail for 20 s" >&2
+  report-md alert-rules --compress 60 --targets config/targets.txt > "$dir/rules.yaml"
+  prometheus-node-exporter --web.listen-address="127.0.0.1:$ne" --collector.disable-defaults --collector.textfile \
+    --collector.textfile.directory="$OUT/textfile" > "$dir/node-exporter.log" 2>&1 &
+  pids+=($!)
+  cat > "$dir/prometheus.yml" <<EOF
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [rules.yaml]
+scrape_configs:
+  - job_name: navi-backend
+    static_configs: [{targets: ['127.0.0.1:$SIMPORT']}]
+  - job_name: node
+    static_configs: [{targets: ['127.0.0.1:$ne']}]
+EOF
+  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --web.listen-address="127.0.0.1:$pp" --log.level=warn > "$dir/prometheus.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$pp/-/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+  llm-probe run --provider navi --base-url "$STAGING_URL" --rate 10 --duration 20s --retries 0 \
+    -H 'x-sim-fault: 500' > "$dir/faulty.ndjson" 2>/dev/null &
+  local faulty=$!
+  llm-probe run --provider navi --base-url "$STAGING_URL" --rate 10 --duration 20s --retries 0 > "$dir/ok.ndjson" 2>/dev/null || true
+  wait "$faulty" || true
+  local fired=""
+  for _ in $(seq 30); do
+    fired=$(curl -fsS "http://127.0.0.1:$pp/api/v1/alerts" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin)["data"]["alerts"]:
+    if a["state"] != "firing":
+        continue
+    labels = a["labels"]
+    name, severity = labels.pop("alertname", "?"), labels.pop("severity", "?")
+    extra = " ".join(k + "=" + v for k, v in sorted(labels.items()))
+    print(f"{name} ({severity}) {extra}".rstrip())' | sort -u)
+    grep -q NaviChatErrorBudgetFastBurn <<< "$fired" && break
+    sleep 1
+  done
+  echo "$fired" > "$OUT/alerts-fired.txt"
+  while read -r line; do [ -n "$line" ] && echo "demo: alert fired: $line" >&2; done <<< "$fired"
+  [ -n "$fired" ] || echo "demo: no alert fired (see $dir/prometheus.log)" >&2
+}
+alert_phase
+
 echo >&2
 echo "demo: documents written:" >&2
 ls -1 "$OUT/docs"/*.md >&2
-echo "demo: records in $OUT/results, Prometheus textfile in $OUT/textfile" >&2
+echo "demo: records in $OUT/results, Prometheus textfile in $OUT/textfile, alerts that fired in $OUT/alerts-fired.txt" >&2

@@ -87,6 +87,11 @@ fn the_demo_week_writes_the_plans_documents() {
     assert_eq!(log.matches(" checks (").count(), 6, "{log}");
     assert!(!log.contains("all checks passed"), "{log}");
     assert!(log.contains("STAND-IN: these verdicts are about stand-ins"), "{log}");
+    // The alert phase: the rules on a real Prometheus, chats failing on purpose.
+    let fired = read("alerts-fired.txt");
+    assert!(fired.lines().any(|l| l.starts_with("NaviChatErrorBudgetFastBurn (page)")), "{fired}\n{}", out.stderr);
+    assert!(out.stderr.contains("demo: alert fired: NaviChatErrorBudgetFastBurn (page)"), "{}", out.stderr);
+    assert!(!fired.contains("NaviCheckFailing"), "stand-in verdicts never alert: {fired}");
     let deployed = read("docs/staging_deployment_log.md");
     assert!(deployed.contains("## 2026-02-12 10:02 UTC — navi-staging/navi-backend, revision 3"), "{deployed}");
     assert!(deployed.contains("> STAND-IN: read from recorded Kubernetes API"), "{deployed}");
