@@ -151,7 +151,7 @@ monitor() {
 
 week1() {
   cat "$OUT"/*.ndjson | report-md lessons --output "$DOCS/week1_lessons_learned.md"; note $?
-  cat "$OUT"/*.ndjson | report-md checklist --output "$DOCS/week1_checklist.md"; note $?
+  cat "$OUT"/*.ndjson | report-md checklist --docs "$DOCS" --output "$DOCS/week1_checklist.md"; note $?
   echo "week: lessons learned in $DOCS/week1_lessons_learned.md, checklist in $DOCS/week1_checklist.md" >&2
 }
 

@@ -41,7 +41,7 @@ pub enum Command {
     /// Append a run's check records to the staging validation log.
     ValidationLog(LogArgs),
     /// The week-1 success checklist, ticked from evidence.
-    Checklist(OutArgs),
+    Checklist(ChecklistArgs),
     /// Prometheus textfile gauges for check records (node_exporter).
     Prometheus(OutArgs),
     /// Prometheus recording and alerting rules from the targets file.
@@ -50,6 +50,17 @@ pub enum Command {
     Lessons(OutArgs),
     /// Append the deployment Thursday's records describe to the staging deployment log.
     DeploymentLog(DeployArgs),
+}
+
+/// ChecklistArgs are `checklist`'s flags.
+#[derive(Debug, ClapArgs)]
+pub struct ChecklistArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub out: OutArgs,
+    /// Where the week's documents are (the Documentation boxes read them).
+    #[arg(long, default_value = "docs", value_name = "DIR")]
+    pub docs: PathBuf,
 }
 
 /// DeployArgs are `deployment-log`'s flags.

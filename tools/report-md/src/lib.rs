@@ -139,9 +139,9 @@ pub fn run(cmd: Command) -> Result<Outcome, Error> {
             Ok(Outcome::from_failed(logged.fails(a.allow_skip)))
         }
         Command::Checklist(a) => {
-            let records = read_records(&a.files)?;
-            let (text, all) = checklist::render(&records);
-            write_output(a.output.as_deref(), &text)?;
+            let records = read_records(&a.out.files)?;
+            let (text, all) = checklist::render(&records, &a.docs);
+            write_output(a.out.output.as_deref(), &text)?;
             Ok(Outcome::from_failed(!all))
         }
         Command::Prometheus(a) => {
