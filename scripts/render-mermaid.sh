@@ -23,7 +23,7 @@ blocks = re.findall(r"```mermaid\n(.*?)```", text, re.S)
 charts = "\n".join(f'<pre class="mermaid" id="c{i}">{html.escape(b)}</pre>' for i, b in enumerate(blocks))
 open(sys.argv[2], "w").write(f"""<!doctype html><html><body style="width:1000px;background:white">
 {charts}
-<div id="result"></div>
+<div id="result" style="display:none"></div>
 <script src="node_modules/mermaid/dist/mermaid.min.js"></script>
 <script>
 mermaid.initialize({{startOnLoad: false}});
@@ -44,5 +44,5 @@ flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --dis
   --disable-component-update --disable-sync --user-data-dir="$(mktemp -d)" --allow-file-access-from-files
   --virtual-time-budget=10000)
 page="file://$(realpath "$dir/page.html")"
-chromium "${flags[@]}" --window-size=1000,1400 --screenshot="$png" "$page" >/dev/null 2>&1
+chromium "${flags[@]}" --window-size=1000,2200 --screenshot="$png" "$page" >/dev/null 2>&1
 chromium "${flags[@]}" --dump-dom "$page" 2>/dev/null | grep -o 'RESULT\[[^]]*\]' | sed 's/RESULT\[//; s/\]$//' | tr '|' '\n'

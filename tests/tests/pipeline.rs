@@ -80,7 +80,7 @@ fn the_demo_week_writes_the_plans_documents() {
     assert!(bench.starts_with("# Performance Benchmarks"));
     assert!(bench.contains("| `p95<5s` |"), "{bench}");
     assert!(bench.contains("| **stand-in** |") && bench.contains("(llm-sim)"), "{bench}");
-    assert!(bench.contains("```mermaid\nxychart-beta"));
+    assert!(bench.contains("xychart-beta horizontal\n"), "{bench}");
     let log = read("docs/staging_validation_log.md");
     assert!(log.starts_with("# Staging Validation Log\n\n## "));
     // monday, wednesday..friday, two monitor rounds: six runs logged, none "all passed".

@@ -88,30 +88,52 @@ fn histogram_chart(s: &Stats) -> Option<String> {
     let labels: Vec<String> = (0..buckets).map(|i| format!("\"{:.0}\"", lo + width * (i as f64 + 0.5))).collect();
     let max = counts.iter().copied().max().unwrap_or(1);
     Some(format!(
-        "```mermaid\nxychart-beta\n    title \"Latency distribution (requests per bucket)\"\n    x-axis \"latency (ms)\" [{}]\n    y-axis \"requests\" 0 --> {}\n    bar [{}]\n```\n",
+        "```mermaid\n{CHART_THEME}\nxychart-beta\n    title \"Latency distribution (requests per bucket)\"\n    x-axis \"latency (ms)\" [{}]\n    y-axis \"requests\" 0 --> {}\n    bar [{}]\n```\n",
         labels.join(", "),
         max + max / 10 + 1,
         counts.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
     ))
 }
 
-fn percentile_chart(scenarios: &[&Stats]) -> Option<String> {
+/// Pick reads one statistic of a distribution.
+type Pick = fn(&Distribution) -> f64;
+
+/// CHART_THEME gives the bars a colour that reads on white and on GitHub's
+/// dark theme (the default palette's first colour is a pale yellow there).
+const CHART_THEME: &str =
+    "%%{init: {\"themeVariables\": {\"xyChart\": {\"plotColorPalette\": \"#2f6fb0, #d9480f\"}}}}%%";
+
+/// percentile_chart draws one measure per chart (its name in the title, so
+/// no legend is needed), horizontal so ten scenario names fit; the p95 chart
+/// carries the p95 target as a line when latency-stats judged one.
+fn percentile_chart(
+    scenarios: &[&Stats],
+    overall: &Stats,
+    pick: fn(&Distribution) -> f64,
+    name: &str,
+) -> Option<String> {
     let with: Vec<(&Stats, &Distribution)> =
         scenarios.iter().filter_map(|s| s.latency_ms.as_ref().map(|d| (*s, d))).collect();
     if with.is_empty() {
         return None;
     }
     let names: Vec<String> = with.iter().map(|(s, _)| format!("\"{}\"", label(s).replace('"', "'"))).collect();
-    let series =
-        |f: fn(&Distribution) -> f64| with.iter().map(|(_, d)| format!("{:.0}", f(d))).collect::<Vec<_>>().join(", ");
-    let top = with.iter().map(|(_, d)| d.p99).fold(0.0, f64::max);
+    let values = with.iter().map(|(_, d)| format!("{:.0}", pick(d))).collect::<Vec<_>>().join(", ");
+    let target = (name == "p95")
+        .then(|| overall.slo.iter().find(|v| !v.escalation && v.metric == "latency_ms.p95").map(|v| v.limit))
+        .flatten();
+    let top = with.iter().map(|(_, d)| pick(d)).fold(target.unwrap_or(0.0), f64::max);
+    let (title, line) = match target {
+        Some(t) => (
+            format!("{name} latency per scenario (ms); line: the {name} target, {t:.0} ms"),
+            format!("\n    line [{}]", vec![format!("{t:.0}"); with.len()].join(", ")),
+        ),
+        None => (format!("{name} latency per scenario (ms)"), String::new()),
+    };
     Some(format!(
-        "```mermaid\nxychart-beta\n    title \"Latency per scenario: p50, p95, p99 (ms)\"\n    x-axis [{}]\n    y-axis \"ms\" 0 --> {:.0}\n    bar [{}]\n    bar [{}]\n    bar [{}]\n```\n",
+        "```mermaid\n{CHART_THEME}\nxychart-beta horizontal\n    title \"{title}\"\n    x-axis [{}]\n    y-axis \"{name} (ms)\" 0 --> {:.0}\n    bar [{values}]{line}\n```\n",
         names.join(", "),
         top * 1.1 + 1.0,
-        series(|d| d.p99),
-        series(|d| d.p95),
-        series(|d| d.p50),
     ))
 }
 
@@ -208,8 +230,11 @@ pub fn render(records: &[Record], baseline: Option<&[Record]>, load: &str) -> Re
             "## Per scenario\n\n{TABLE_HEAD}{}",
             scenarios.iter().map(|s| row(s, &label(s))).collect::<String>()
         );
-        if let Some(chart) = percentile_chart(&scenarios) {
-            let _ = writeln!(md, "{chart}");
+        let charts: [(Pick, &str); 2] = [(|d| d.p95, "p95"), (|d| d.p50, "p50")];
+        for (pick, name) in charts {
+            if let Some(chart) = percentile_chart(&scenarios, all, pick, name) {
+                let _ = writeln!(md, "{chart}");
+            }
         }
     }
     if let Some(chart) = histogram_chart(all) {

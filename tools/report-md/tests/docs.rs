@@ -91,8 +91,11 @@ fn benchmarks_page_matches_its_golden_file_and_parses() {
     assert_eq!(overall[1][1], "330");
     let per_scenario = &t[3];
     assert_eq!(per_scenario.len(), 11, "header + 10 scenarios");
-    assert!(out.stdout.contains("```mermaid\nxychart-beta\n"));
-    assert_eq!(out.stdout.matches("```mermaid").count(), 2);
+    // One measure per chart, named in its title; horizontal so scenario names fit.
+    assert_eq!(out.stdout.matches("```mermaid").count(), 3);
+    assert_eq!(out.stdout.matches("xychart-beta horizontal\n").count(), 2);
+    assert!(out.stdout.contains("title \"p95 latency per scenario (ms); line: the p95 target, 5000 ms\""));
+    assert!(out.stdout.contains("\n    line [5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000]\n"));
 }
 
 #[test]
@@ -455,6 +458,6 @@ fn the_mermaid_charts_render_in_a_real_headless_chromium() {
         .arg(&png)
         .run();
     out.assert_code(0);
-    assert_eq!(out.stdout.trim(), "ok 0\nok 1", "Mermaid could not render a chart: {}", out.stderr);
+    assert_eq!(out.stdout.trim(), "ok 0\nok 1\nok 2", "Mermaid could not render a chart: {}", out.stderr);
     assert!(std::fs::metadata(&png).map(|m| m.len() > 10_000).unwrap_or(false), "no screenshot written");
 }
