@@ -128,6 +128,12 @@ fn every_cloud_check_fails_when_the_captured_cloud_is_broken() {
             .run();
         draw(&mut seen, &out);
     }
+    // A regional GKE cluster shrunk below its pools' bounds (3 zones × 2..5).
+    let dir = TempDir::new("gke");
+    std::fs::copy(navi_testkit::fixture("cloud/gcp-healthy/cloudsql.json"), dir.path("cloudsql.json")).expect("set-up");
+    let gke = r#"{"currentNodeCount": 4, "locations": ["a", "b", "c"], "nodePools": [{"name": "p", "autoscaling": {"enabled": true, "minNodeCount": 2, "maxNodeCount": 5}}]}"#;
+    std::fs::write(dir.path("gke.json"), gke).expect("set-up");
+    draw(&mut seen, &Cmd::new("cloud-check").args(["--provider", "gcp", "--from"]).arg(dir.path("")).run());
     // A CLI that cannot answer is the tool unable to look, not a broken cloud.
     let out = Cmd::new("cloud-check").args(["--provider", "aws"]).env("PATH", "/nonexistent").run();
     draw(&mut seen, &out);

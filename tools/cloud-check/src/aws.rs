@@ -127,8 +127,15 @@ pub(crate) fn aws(a: &Args) -> Result<Vec<Check>, Error> {
             sc.get("maxSize").and_then(Value::as_i64).unwrap_or(0),
             sc.get("desiredSize").and_then(Value::as_i64).unwrap_or(0),
         );
-        let scaling =
-            Scaling { enabled: max > min, min_total: min, max_total: max, min_each: min, max_each: max, zones: 1 };
+        let scaling = Scaling {
+            enabled: max > min,
+            bounded: max > 0,
+            min_total: min,
+            max_total: max,
+            min_each: min,
+            max_each: max,
+            zones: 1,
+        };
         out.extend(nodes_checks(&format!("eks/{}/{g}", a.cluster), a, desired, &scaling));
     }
     Ok(out)

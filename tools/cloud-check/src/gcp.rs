@@ -109,7 +109,15 @@ pub(crate) fn gcp(a: &Args) -> Result<Vec<Check>, Error> {
     let enabled = !pools.is_empty()
         && pools.iter().all(|p| p.pointer("/autoscaling/enabled").and_then(Value::as_bool) == Some(true));
     let cluster_zones = gke.get("locations").and_then(Value::as_array).map_or(1, |l| l.len().max(1) as i64);
-    let mut sc = Scaling { enabled, min_total: 0, max_total: 0, min_each: 0, max_each: 0, zones: cluster_zones };
+    let mut sc = Scaling {
+        enabled,
+        bounded: enabled,
+        min_total: 0,
+        max_total: 0,
+        min_each: 0,
+        max_each: 0,
+        zones: cluster_zones,
+    };
     for p in &pools {
         let zones = p.get("locations").and_then(Value::as_array).map_or(cluster_zones, |l| l.len().max(1) as i64);
         let get = |k: &str| p.pointer(&format!("/autoscaling/{k}")).and_then(Value::as_i64);

@@ -124,6 +124,9 @@ fn endpoint_verdict(n: &str, target: &str, endpoint: &str, host: Option<String>)
 /// Scaling is a node pool's autoscaling, in total nodes across its zones.
 struct Scaling {
     enabled: bool,
+    /// Every pool has bounds to hold the count to (a GKE pool without
+    /// autoscaling has none; an EKS group always has min..max).
+    bounded: bool,
     min_total: i64,
     max_total: i64,
     /// Per zone (GKE) or per group (EKS), for comparing with the flags.
@@ -143,14 +146,17 @@ fn nodes_checks(target: &str, a: &Args, count: i64, sc: &Scaling) -> Vec<Check> 
             TOOL,
             "cloud.k8s.nodes",
             target,
-            verdict(in_range),
-            if sc.enabled {
+            // Without bounds on every pool the count cannot be judged: skip, never pass.
+            if sc.bounded { verdict(in_range) } else { CheckStatus::Skip },
+            if sc.bounded {
                 format!(
                     "{count} node(s); autoscaling allows {}–{} across {} zone(s)",
                     sc.min_total, sc.max_total, sc.zones
                 )
             } else {
-                format!("{count} node(s), but autoscaling is off: no bounds to hold them to")
+                format!(
+                    "{count} node(s), but a pool has no autoscaling bounds to hold them to (see cloud.k8s.autoscaling)"
+                )
             },
         )
         .observed(count)

@@ -71,7 +71,7 @@ fn gcp_healthy_and_broken() {
         ("cloud.db.backups", "fail"),
         ("cloud.db.network", "fail"),
         ("cloud.db.endpoint_matches_secret", "skip"),
-        ("cloud.k8s.nodes", "fail"),
+        ("cloud.k8s.nodes", "skip"),
         ("cloud.k8s.autoscaling", "fail"),
     ] {
         assert_eq!(v[name], want, "{name}");
@@ -155,4 +155,73 @@ fn a_closed_stdout_does_not_turn_failures_into_success() {
         fixture("cloud/aws-healthy").display()
     );
     Cmd::program("bash").args(["-o", "pipefail", "-c", &ok]).run().assert_code(0);
+}
+
+/// gke runs the GCP checks on the healthy Cloud SQL answer and a GKE answer given here.
+fn gke(gke: serde_json::Value, extra: &[&str]) -> BTreeMap<String, navikit::record::Check> {
+    let dir = navi_testkit::TempDir::new("gke");
+    std::fs::copy(fixture("cloud/gcp-healthy/cloudsql.json"), dir.path("cloudsql.json")).expect("set-up");
+    std::fs::write(dir.path("gke.json"), gke.to_string()).expect("set-up");
+    let out = Cmd::new("cloud-check")
+        .args([
+            "--provider",
+            "gcp",
+            "--db-host",
+            "10.20.0.3",
+            "--only",
+            "cloud.k8s.nodes,cloud.k8s.autoscaling",
+            "--from",
+        ])
+        .arg(dir.path(""))
+        .args(extra)
+        .run();
+    out.checks()
+}
+
+#[test]
+fn gke_node_bounds_are_per_zone_times_zones_and_hold_at_their_edges() {
+    use serde_json::json;
+    // The plan's regional cluster: 3 zones, 2..5 nodes per zone → 6..15 nodes.
+    let regional = |count: i64| {
+        json!({"currentNodeCount": count, "locations": ["a", "b", "c"],
+               "nodePools": [{"name": "p", "autoscaling": {"enabled": true, "minNodeCount": 2, "maxNodeCount": 5}}]})
+    };
+    for (count, want) in [(5, "fail"), (6, "pass"), (15, "pass"), (16, "fail")] {
+        let m = gke(regional(count), &[]);
+        let nodes = &m["cloud.k8s.nodes"];
+        assert_eq!(nodes.status.as_str(), want, "{count} nodes: {}", nodes.message);
+        assert_eq!(nodes.expected, Some(json!({"min": 6, "max": 15, "zones": 3})));
+        assert_eq!(nodes.observed, Some(json!(count)));
+    }
+    // Total bounds are not multiplied; two pools add up; a pool's own zones win.
+    let pools = json!({"currentNodeCount": 9, "locations": ["a", "b", "c"], "nodePools": [
+        {"name": "t", "autoscaling": {"enabled": true, "totalMinNodeCount": 3, "totalMaxNodeCount": 7}},
+        {"name": "z", "locations": ["a", "b"], "autoscaling": {"enabled": true, "minNodeCount": 1, "maxNodeCount": 4}}]});
+    let m = gke(pools, &[]);
+    assert_eq!(m["cloud.k8s.nodes"].expected, Some(json!({"min": 5, "max": 15, "zones": 2})));
+    assert_eq!(m["cloud.k8s.autoscaling"].observed, Some(json!({"enabled": true, "min": 2, "max": 6})));
+    // The flags' wanted range is covered at its edges, not beyond.
+    for (flags, want) in [
+        (["--min-nodes", "2", "--max-nodes", "5"], "pass"),
+        (["--min-nodes", "1", "--max-nodes", "5"], "fail"),
+        (["--min-nodes", "2", "--max-nodes", "6"], "fail"),
+    ] {
+        let m = gke(regional(9), &flags);
+        assert_eq!(
+            m["cloud.k8s.autoscaling"].status.as_str(),
+            want,
+            "{flags:?}: {}",
+            m["cloud.k8s.autoscaling"].message
+        );
+    }
+    // One pool without autoscaling: autoscaling fails, and the count cannot be judged (never a pass).
+    let off = json!({"currentNodeCount": 3, "nodePools": [
+        {"name": "on", "autoscaling": {"enabled": true, "minNodeCount": 1, "maxNodeCount": 3}},
+        {"name": "off", "autoscaling": {"enabled": false}}]});
+    let m = gke(off, &[]);
+    assert_eq!(m["cloud.k8s.autoscaling"].status.as_str(), "fail");
+    assert_eq!(m["cloud.k8s.nodes"].status.as_str(), "skip", "{}", m["cloud.k8s.nodes"].message);
+    // No pools at all is not "every pool autoscales".
+    let m = gke(json!({"currentNodeCount": 3, "nodePools": []}), &[]);
+    assert_eq!(m["cloud.k8s.autoscaling"].status.as_str(), "fail");
 }
