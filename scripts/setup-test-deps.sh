@@ -29,6 +29,10 @@ if [ ! -f target/mermaid/node_modules/mermaid/dist/mermaid.min.js ]; then
   (cd target/mermaid && npm install --silent --no-audit --no-fund mermaid@11 >/dev/null)
 fi
 
+# Grafana's published dashboard schema (@grafana/schema) and TypeScript, to
+# check the dashboards (scripts/check-dashboards.sh installs them on first use).
+scripts/check-dashboards.sh >/dev/null
+
 # Python venv with the official SDKs (the conformance tests' real clients).
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
   need_apt python3 python3-venv python3-pip

@@ -98,3 +98,18 @@ fn injected_faults_fire_their_alerts_on_a_real_prometheus() {
     }
     assert!(empty.is_empty(), "panel queries with no data:\n{}", empty.join("\n"));
 }
+
+#[test]
+fn the_dashboards_fit_grafanas_published_schema_and_a_wrong_field_does_not() {
+    let script = workspace_root().join("scripts/check-dashboards.sh");
+    let out = Cmd::program(&script).run();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("4 dashboard(s) fit"), "{}", out.stdout);
+    // A misspelt panel field is caught: the check can fail.
+    let dir = navi_testkit::TempDir::new("dash");
+    let text = std::fs::read_to_string(workspace_root().join("deploy/grafana/navi-errors.json")).unwrap();
+    std::fs::write(dir.path("bad.json"), text.replacen("\"gridPos\"", "\"gridPoz\"", 1)).unwrap();
+    let out = Cmd::program(&script).arg(dir.path("bad.json")).run();
+    assert_ne!(out.code, 0);
+    assert!(out.stdout.contains("'\"gridPoz\"' does not exist in type 'Panel'"), "{}{}", out.stdout, out.stderr);
+}
