@@ -147,6 +147,20 @@ for a in json.load(sys.stdin)["data"]["alerts"]:
     sleep 1
   done
   echo "$fired" > "$OUT/alerts-fired.txt"
+  # The dashboards' panels, queried on the same Prometheus: which have data.
+  python3 - "http://127.0.0.1:$pp" deploy/grafana/*.json > "$OUT/dashboards-checked.txt" <<'PY'
+import json, sys, urllib.parse, urllib.request
+base, files = sys.argv[1], sys.argv[2:]
+for f in files:
+    for panel in json.load(open(f))["panels"]:
+        n = 0
+        for t in panel["targets"]:
+            q = urllib.parse.urlencode({"query": t["expr"]})
+            with urllib.request.urlopen(f"{base}/api/v1/query?{q}", timeout=10) as r:
+                n += len(json.load(r)["data"]["result"])
+        print(f"{'data' if n else 'EMPTY'} {f.split('/')[-1]}: {panel['title']} ({n} series)")
+PY
+  echo "demo: dashboards: $(grep -c '^data' "$OUT/dashboards-checked.txt") of $(wc -l < "$OUT/dashboards-checked.txt") panels show data (see $OUT/dashboards-checked.txt)" >&2
   while read -r line; do [ -n "$line" ] && echo "demo: alert fired: $line" >&2; done <<< "$fired"
   [ -n "$fired" ] || echo "demo: no alert fired (see $dir/prometheus.log)" >&2
 }

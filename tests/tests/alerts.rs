@@ -70,7 +70,8 @@ fn injected_faults_fire_their_alerts_on_a_real_prometheus() {
     let v: f64 = ratio[0]["value"][1].as_str().unwrap().parse().unwrap();
     assert!((0.35..0.65).contains(&v), "error ratio {v} for 50 % faults");
 
-    // The dashboards: every panel's query returns data from this Prometheus,
+    // The dashboards: every panel shows data from this Prometheus (every query,
+    // here, where a failing run feeds the error-class panel too),
     // once the monitor's other textfiles are in (the cluster's verdicts, and a
     // real probe run's numbers from the recorded llm-probe capture).
     let api = K8sApi::start("healthy");

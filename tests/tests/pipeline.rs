@@ -92,6 +92,9 @@ fn the_demo_week_writes_the_plans_documents() {
     assert!(fired.lines().any(|l| l.starts_with("NaviChatErrorBudgetFastBurn (page)")), "{fired}\n{}", out.stderr);
     assert!(out.stderr.contains("demo: alert fired: NaviChatErrorBudgetFastBurn (page)"), "{}", out.stderr);
     assert!(!fired.contains("NaviCheckFailing"), "stand-in verdicts never alert: {fired}");
+    let panels = read("dashboards-checked.txt");
+    assert!(panels.lines().count() >= 21, "{panels}");
+    assert!(!panels.contains("EMPTY"), "every dashboard panel has data on the demo's Prometheus:\n{panels}");
     let deployed = read("docs/staging_deployment_log.md");
     assert!(deployed.contains("## 2026-02-12 10:02 UTC — navi-staging/navi-backend, revision 3"), "{deployed}");
     assert!(deployed.contains("> STAND-IN: read from recorded Kubernetes API"), "{deployed}");
