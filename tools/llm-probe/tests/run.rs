@@ -223,6 +223,39 @@ fn preflight_gives_the_checklist() {
 }
 
 #[test]
+fn a_missing_key_is_skip_only_when_the_live_call_succeeded_without_it() {
+    let keys = |out: &Output| -> Vec<(String, String)> {
+        out.records()
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Check(c) if c.check == "llm.api_key.present" => Some((c.target, c.status.as_str().to_string())),
+                _ => None,
+            })
+            .collect()
+    };
+    let preflight = |sim: &Sim, extra: &[&str]| {
+        Cmd::new("llm-probe")
+            .args(["preflight", "--base-url", &sim.url])
+            .args(extra)
+            .env_remove("ANTHROPIC_API_KEY")
+            .env_remove("OPENAI_API_KEY")
+            .run()
+    };
+    // The target answers without a key: no key to check (skip); a required other key still fails.
+    let open = Sim::start(&["--speed", "0"]);
+    let out = preflight(&open, &["--live", "--require-env", "OPENAI_API_KEY,ANTHROPIC_API_KEY"]);
+    assert_eq!(
+        keys(&out),
+        [("ANTHROPIC_API_KEY".to_string(), "skip".to_string()), ("OPENAI_API_KEY".to_string(), "fail".to_string())]
+    );
+    // Without the live call nothing shows the key is not needed: fail.
+    assert_eq!(keys(&preflight(&open, &[])), [("ANTHROPIC_API_KEY".to_string(), "fail".to_string())]);
+    // The target refuses the keyless call: fail.
+    let locked = Sim::start_with_env(&["--speed", "0", "--require-key"], &[("SIM_API_KEY", "right")]);
+    assert_eq!(keys(&preflight(&locked, &["--live"])), [("ANTHROPIC_API_KEY".to_string(), "fail".to_string())]);
+}
+
+#[test]
 fn bad_config_exits_2_naming_file_and_key() {
     let dir = TempDir::new("cfg");
     let path = dir.path("c.yaml");
