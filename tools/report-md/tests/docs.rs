@@ -324,6 +324,14 @@ fn the_overall_summary_decides_and_the_tally_adds_up() {
     assert!(line_of(&md, "100+ tests completed").starts_with("- [x]"), "{md}");
     assert_eq!(md.lines().filter(|l| l.starts_with("## ")).count(), 5, "{md}");
     assert!(md.contains("\n**5 of 22 ticked**; 2 would pass on stand-in evidence only; 15 open.\n"), "{md}");
+    // The monitor's textfile of the same verdicts, observed numbers included, scrapes cleanly.
+    let prom = Cmd::new("report-md").arg("prometheus").arg(dir.path("k8s.ndjson")).run();
+    assert!(
+        prom.stdout.contains("navi_check_observed{tool=\"k8s-check\",check=\"k8s.resources.usage\""),
+        "{}",
+        prom.stdout
+    );
+    navi_testkit::promtool_accepts(&prom.stdout);
 }
 
 #[test]
