@@ -48,13 +48,18 @@ pub fn redact_text(text: &str) -> String {
 
 /// redact_with is [`redact_text`] with extra secret values to mask.
 pub fn redact_with(text: &str, extra: &[&str]) -> String {
+    // Words end at any whitespace or comma (a message may join a URL to
+    // another with either); the separators are kept as they were.
     let mut out = String::with_capacity(text.len());
-    for (i, word) in text.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
+    let mut word_start = 0;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() || c == ',' {
+            out.push_str(&redact_word(&text[word_start..i]));
+            out.push(c);
+            word_start = i + c.len_utf8();
         }
-        out.push_str(&redact_word(word));
     }
+    out.push_str(&redact_word(&text[word_start..]));
     let env_values: Vec<String> = SECRET_ENV_VARS.iter().filter_map(|k| std::env::var(k).ok()).collect();
     for secret in env_values.iter().map(String::as_str).chain(extra.iter().copied()) {
         // Very short values would mask ordinary words; real secrets are longer.
@@ -65,25 +70,62 @@ pub fn redact_with(text: &str, extra: &[&str]) -> String {
     out
 }
 
+/// SECRET_KEYS end the names whose `NAME=value` is a secret (`password=` of
+/// a libpq DSN, `ANTHROPIC_API_KEY=`, `x_token=`).
+const SECRET_KEYS: [&str; 6] = ["password", "passwd", "secret", "token", "api_key", "apikey"];
+
 fn redact_word(word: &str) -> Cow<'_, str> {
-    if word.contains("://") {
-        if let Some(pos) = word.find("://") {
-            // The URL may follow other characters such as a quote or `url=`.
-            let start = word[..pos]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '.' || c == '-'))
-                .map_or(0, |i| i + 1);
-            let redacted = redact_url(&word[start..]);
-            if let Cow::Owned(r) = redacted {
-                return Cow::Owned(format!("{}{r}", &word[..start]));
-            }
+    // `NAME=value` with a secret name: the whole value goes.
+    if let Some((name, value)) = word.split_once('=') {
+        let name_lc = name.trim_start_matches(|c: char| !c.is_ascii_alphanumeric()).to_ascii_lowercase();
+        if !value.is_empty() && !value.contains("://") && SECRET_KEYS.iter().any(|k| name_lc.ends_with(k)) {
+            return Cow::Owned(format!("{name}={MASK}"));
         }
-        return Cow::Borrowed(word);
     }
-    let trimmed = word.trim_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'));
-    if looks_like_api_key(trimmed) {
-        return Cow::Owned(word.replace(trimmed, MASK));
+    let mut out = Cow::Borrowed(word);
+    // Every URL in the word, each from its scheme to the next one's.
+    if word.contains("://") {
+        let mut starts: Vec<usize> = word
+            .match_indices("://")
+            .map(|(pos, _)| {
+                word[..pos]
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '.' || c == '-'))
+                    .map_or(0, |i| i + 1)
+            })
+            .collect();
+        starts.dedup();
+        let mut rebuilt = String::with_capacity(word.len());
+        rebuilt.push_str(&word[..starts[0]]);
+        for (n, &from) in starts.iter().enumerate() {
+            let to = starts.get(n + 1).copied().unwrap_or(word.len());
+            rebuilt.push_str(&redact_url(&word[from..to]));
+        }
+        out = Cow::Owned(rebuilt);
     }
-    Cow::Borrowed(word)
+    // API keys anywhere in the word (`KEY:sk-…`, `"sk-…"`).
+    let text = out.as_ref();
+    let mut masked = String::new();
+    let mut last = 0;
+    let mut from = 0;
+    while let Some(pos) = text[from..].find("sk").map(|p| p + from) {
+        let boundary = pos == 0 || !text[..pos].ends_with(|c: char| c.is_ascii_alphanumeric());
+        let end = text[pos..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .map_or(text.len(), |e| pos + e);
+        if boundary && looks_like_api_key(&text[pos..end]) {
+            masked.push_str(&text[last..pos]);
+            masked.push_str(MASK);
+            last = end;
+            from = end;
+        } else {
+            from = pos + 2;
+        }
+    }
+    if last == 0 {
+        return out;
+    }
+    masked.push_str(&text[last..]);
+    Cow::Owned(masked)
 }
 
 /// looks_like_api_key says whether a token has the shape of an API key.
@@ -114,5 +156,33 @@ mod tests {
             redact_text("connect to url=postgresql://u:hunter22@h/db failed with key sk-ant-api03-abcdefghijklmnop.");
         assert_eq!(t, "connect to url=postgresql://u:***@h/db failed with key ***.");
         assert_eq!(redact_with("token XYZSECRET1 leaked", &["XYZSECRET1"]), "token *** leaked");
+    }
+
+    #[test]
+    fn secrets_in_any_layout_are_masked() {
+        for (text, want) in [
+            (
+                "probe http://api/health\nDATABASE_URL=postgresql://navi:hunter22pw@db/navi",
+                "probe http://api/health\nDATABASE_URL=postgresql://navi:***@db/navi",
+            ),
+            (
+                "see http://wiki/x,postgresql://navi:hunter22pw@db/navi",
+                "see http://wiki/x,postgresql://navi:***@db/navi",
+            ),
+            (
+                "see http://wiki/x;postgresql://navi:hunter22pw@db/navi",
+                "see http://wiki/x;postgresql://navi:***@db/navi",
+            ),
+            ("ANTHROPIC_API_KEY=sk-ant-api03-abcdefghijklmnopqrst", "ANTHROPIC_API_KEY=***"),
+            ("key:\tsk-ant-api03-abcdefghijklmnopqrst", "key:\t***"),
+            ("key:sk-ant-api03-abcdefghijklmnopqrst!", "key:***!"),
+            ("password=hunter22pw host=db", "password=*** host=db"),
+            ("x_token=abc123456 ok", "x_token=*** ok"),
+            // Glued to a word by a dash, a key is still a key; inside a word it is not.
+            ("task-sk-ant-api03-abcdefghijklmnopqrst", "task-***"),
+            ("tasksk-ant-api03-abcdefghijklmnopqrst", "tasksk-ant-api03-abcdefghijklmnopqrst"),
+        ] {
+            assert_eq!(redact_text(text), want, "{text}");
+        }
     }
 }

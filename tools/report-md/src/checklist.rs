@@ -111,9 +111,10 @@ const ITEMS: &[(&str, &str, Rule)] = &[
         "Documentation",
         "Staging deployment runbook created",
         Rule::Doc("staging_deployment_log.md", |d| {
-            let n = d.matches("<!-- deployment: ").count();
+            // Only a rollout that completed is a deployment to repeat.
+            let n = d.matches("\n- rollout: **pass**").count();
             if n == 0 {
-                return Err("docs/staging_deployment_log.md has no deployment entry".into());
+                return Err("docs/staging_deployment_log.md has no completed deployment".into());
             }
             has(d, "rollout undo", "no rollback command")
                 .map(|_| format!("docs/staging_deployment_log.md: {n} deployment(s) with repeat and rollback steps"))

@@ -9,9 +9,9 @@ const AFTER_HELP: &str = "\
 Input: records (NDJSON) from FILEs, or standard input when FILE is `-` or absent.
 
 Exit status: 0 written (benchmarks: every target met; checklist: every box ticked on real
-evidence; validation-log: every check passed; deployment-log: logged, or logged before;
-alert-rules, lessons: always), 1 a target missed / a box open / a check failed / no
-rollout verdict to log, errored or could not look (skip; --allow-skip to accept) / the run had no
+evidence; validation-log: every check passed; deployment-log: the rollout completed
+(logged, or logged before); alert-rules, lessons: always), 1 a target missed / a box open /
+a check failed / a rollout incomplete or no rollout verdict to log, errored or could not look (skip; --allow-skip to accept) / the run had no
 verdict at all, 2 usage or input error.
 
 Examples:

@@ -22,6 +22,27 @@ fn clean(s: &str) -> String {
     navikit::redact::redact_text(s).replace(['\n', '\r'], " ").replace('#', "\\#").replace('`', "'")
 }
 
+/// plain keeps a value on one line and out of Markdown comments: control
+/// characters and `--` (which could close the entry's key comment) go.
+fn plain(s: &str) -> String {
+    let one: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let mut out = one;
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    out
+}
+
+/// shell quotes a value for the copy-paste commands (`'…'` unless plainly safe).
+fn shell(s: &str) -> String {
+    let s: String = s.chars().filter(|c| !c.is_control()).collect();
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "@:/._=,+-".contains(c)) {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 fn str_at<'v>(v: &'v Value, ptr: &str) -> Option<&'v str> {
     v.pointer(ptr).and_then(Value::as_str)
 }
@@ -47,7 +68,8 @@ fn verified(records: &[Record], check: &str, what: &str, out: &mut String) {
 fn entry(records: &[Record], rollout: &Check) -> (String, String) {
     let obs = rollout.observed.clone().unwrap_or_default();
     let (ns, deployment) = rollout.target.split_once('/').unwrap_or(("default", rollout.target.as_str()));
-    let revision = str_at(&obs, "/revision").unwrap_or("?");
+    let (ns, deployment) = (shell(ns), shell(deployment));
+    let revision = plain(str_at(&obs, "/revision").unwrap_or("?"));
     let running: Vec<(String, String)> = obs
         .get("running_images")
         .and_then(Value::as_array)
@@ -57,15 +79,18 @@ fn entry(records: &[Record], rollout: &Check) -> (String, String) {
                     let container = str_at(r, "/container").unwrap_or("?").to_string();
                     // The digest the kubelet pulled, as `repo@sha256:…`, else the tag asked for.
                     let id = str_at(r, "/image_id").filter(|i| i.contains("@sha256:")).or_else(|| str_at(r, "/image"));
-                    (container, id.unwrap_or("?").trim_start_matches("docker-pullable://").to_string())
+                    (plain(&container), plain(id.unwrap_or("?").trim_start_matches("docker-pullable://")))
                 })
                 .collect()
         })
         .unwrap_or_default();
+    // The key names the deployment, and whether a stand-in showed it: a real
+    // deployment is logged even after a stand-in's entry for the same names.
     let key = format!(
-        "<!-- deployment: {} revision {revision} {} -->",
-        rollout.target,
-        running.iter().map(|(_, i)| i.as_str()).collect::<Vec<_>>().join(" ")
+        "<!-- deployment: {} revision {revision} {}{} -->",
+        plain(&rollout.target),
+        running.iter().map(|(_, i)| i.as_str()).collect::<Vec<_>>().join(" "),
+        rollout.stand_in.as_deref().map(|s| format!(" stand-in {}", plain(s))).unwrap_or_default()
     );
     let when: DateTime<Utc> = obs
         .get("conditions")
@@ -78,9 +103,11 @@ fn entry(records: &[Record], rollout: &Check) -> (String, String) {
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "\n## {} — {}, revision {revision}\n{key}\n",
+        "\n## {} — {}, revision {}{}\n{key}\n",
         when.format("%Y-%m-%d %H:%M UTC"),
-        clean(&rollout.target)
+        clean(&rollout.target),
+        clean(&revision),
+        if rollout.status == navikit::record::CheckStatus::Pass { "" } else { " (rollout not complete)" }
     );
     if let Some(s) = &rollout.stand_in {
         let _ = writeln!(md, "> STAND-IN: read from {} — not the real staging deployment.\n", clean(s));
@@ -142,7 +169,7 @@ fn entry(records: &[Record], rollout: &Check) -> (String, String) {
     verified(records, "http.health", "health", &mut md);
     let _ = writeln!(md, "\n### Repeat or roll back\n\n```bash");
     if !running.is_empty() {
-        let pins: Vec<String> = running.iter().map(|(c, i)| format!("{c}={i}")).collect();
+        let pins: Vec<String> = running.iter().map(|(c, i)| shell(&format!("{c}={i}"))).collect();
         let _ = writeln!(md, "# pin exactly what ran (digests, not tags)");
         let _ = writeln!(md, "kubectl -n {ns} set image deployment/{deployment} {}", pins.join(" "));
     }
@@ -157,16 +184,18 @@ fn entry(records: &[Record], rollout: &Check) -> (String, String) {
     (md, key)
 }
 
-/// append logs the deployment the records describe; Ok(None) when they hold
-/// no rollout verdict, Ok(Some(false)) when it was logged before.
+/// append logs the deployment the records describe (a rollout that did not
+/// complete too, marked so: it is worth a runbook entry). Ok(None) when they
+/// hold no rollout verdict, else whether the rollout passed.
 pub fn append(path: &Path, records: &[Record]) -> Result<Option<bool>, Error> {
     let Some(rollout) = latest(records, "k8s.rollout.complete") else { return Ok(None) };
+    let passed = rollout.status == navikit::record::CheckStatus::Pass;
     let (text, key) = entry(records, rollout);
-    let appended = crate::append_locked(path, |existing| {
+    crate::append_locked(path, |existing| {
         if existing.lines().any(|l| l == key) {
             return None;
         }
         Some(if existing.is_empty() { format!("{TITLE}{text}") } else { text })
     })?;
-    Ok(Some(appended))
+    Ok(Some(passed))
 }

@@ -27,13 +27,18 @@ struct Story<'a> {
 }
 
 impl Story<'_> {
+    /// resolved: the latest verdict passed, and a stand-in's pass never
+    /// settles trouble seen on the real thing.
     fn resolved(&self) -> bool {
         self.latest.status == CheckStatus::Pass
+            && (self.latest.stand_in.is_none() || self.last_trouble.stand_in.is_some())
     }
 }
 
+/// one_line keeps outside text in its table cell or list line: secrets
+/// redacted, line breaks, pipes, headings and code spans defused.
 fn one_line(s: &str) -> String {
-    navikit::redact::redact_text(s).replace(['\n', '\r'], " ").replace('|', "\\|").replace('#', "\\#")
+    navikit::redact::redact_text(s).replace(['\n', '\r'], " ").replace('|', "\\|").replace('#', "\\#").replace('`', "'")
 }
 
 fn when(t: DateTime<Utc>) -> String {
@@ -109,7 +114,7 @@ fn escalations(records: &[Record], stories: &[Story<'_>]) -> Vec<Escalation> {
             .map(|s| {
                 format!(
                     "`{}` {}: {}{}",
-                    s.check,
+                    one_line(s.check),
                     s.latest.status.as_str(),
                     one_line(&s.latest.message),
                     stand_in_note(s.latest)
@@ -177,7 +182,7 @@ pub fn render(records: &[Record]) -> String {
         md.push_str("| check | target | first seen | last seen | times | state |\n|---|---|---|---|---|---|\n");
         for s in &stories {
             let state = if s.resolved() {
-                format!("resolved {} ({})", when(s.latest.ts), one_line(&s.latest.message))
+                format!("resolved {} ({}){}", when(s.latest.ts), one_line(&s.latest.message), stand_in_note(s.latest))
             } else {
                 format!(
                     "open: {} — {}{}",
@@ -189,7 +194,7 @@ pub fn render(records: &[Record]) -> String {
             let _ = writeln!(
                 md,
                 "| `{}` | {} | {} {} | {} {} | {} | {state} |",
-                s.check,
+                one_line(s.check),
                 one_line(s.target),
                 when(s.first_trouble.ts),
                 s.first_trouble.status.as_str(),
@@ -242,7 +247,7 @@ pub fn render(records: &[Record]) -> String {
             let _ = writeln!(
                 md,
                 "- [ ] `{}` on {} — {what} since {}: {}{}",
-                s.check,
+                one_line(s.check),
                 one_line(s.target),
                 when(s.since.ts),
                 one_line(&s.latest.message),

@@ -153,7 +153,7 @@ pub fn run(cmd: Command) -> Result<Outcome, Error> {
         Command::DeploymentLog(a) => {
             let records = read_records(&a.files)?;
             match deployment_log::append(&a.log, &records)? {
-                Some(_) => Ok(Outcome::Pass),
+                Some(passed) => Ok(Outcome::from_failed(!passed)),
                 None => {
                     eprintln!("report-md: no k8s.rollout.complete record: no deployment to log");
                     Ok(Outcome::Fail)
@@ -166,14 +166,15 @@ pub fn run(cmd: Command) -> Result<Outcome, Error> {
             Ok(Outcome::Pass)
         }
         Command::AlertRules(a) => {
-            let text = navikit::files::read_small(&a.targets)?;
-            let targets = navikit::threshold::Threshold::parse_list(&a.targets, &text).map_err(Error::input)?;
             let opts = rules::Options {
                 service: a.service_selector,
                 chat: a.chat_selector,
                 runbook_base: a.runbook_base,
                 compress: a.compress,
             };
+            rules::check_options(&opts).map_err(Error::input)?;
+            let text = navikit::files::read_small(&a.targets)?;
+            let targets = navikit::threshold::Threshold::parse_list(&a.targets, &text).map_err(Error::input)?;
             write_output(a.output.as_deref(), &rules::render(&opts, &a.targets, &targets))?;
             Ok(Outcome::Pass)
         }

@@ -32,14 +32,20 @@ fn numbers(observed: Option<&serde_json::Value>) -> Vec<(String, f64)> {
 pub fn render(records: &[Record]) -> (String, bool) {
     type Key = (String, String, String);
     type Latest = (CheckStatus, String, Vec<(String, f64)>);
-    let mut latest: BTreeMap<Key, Latest> = BTreeMap::new();
+    // The newest verdict by its time, whatever order the files came in.
+    let mut newest: BTreeMap<Key, &navikit::record::Check> = BTreeMap::new();
     for r in records {
         if let Record::Check(c) = r {
-            let stand_in = c.stand_in.clone().unwrap_or_default();
-            let observed = numbers(c.observed.as_ref());
-            latest.insert((c.tool.clone(), c.check.clone(), c.target.clone()), (c.status, stand_in, observed));
+            let key = (c.tool.clone(), c.check.clone(), c.target.clone());
+            if newest.get(&key).is_none_or(|seen| seen.ts <= c.ts) {
+                newest.insert(key, c);
+            }
         }
     }
+    let latest: BTreeMap<Key, Latest> = newest
+        .into_iter()
+        .map(|(k, c)| (k, (c.status, c.stand_in.clone().unwrap_or_default(), numbers(c.observed.as_ref()))))
+        .collect();
     let labels = |(tool, check, target): &Key, stand_in: &str| {
         format!(
             "tool=\"{}\",check=\"{}\",target=\"{}\",stand_in=\"{}\"",

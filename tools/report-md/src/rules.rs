@@ -118,6 +118,11 @@ fn check_alerts() -> Vec<Alert> {
     ]
 }
 
+/// short rounds a ratio to six decimals, so `p99.9` reads 0.999, not 0.9990000000000001.
+fn short(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 /// seconds writes a bound in seconds as Prometheus prints `le` (`5`, `0.8`).
 fn seconds(ms: f64) -> String {
     format!("{}", ms / 1000.0)
@@ -136,16 +141,29 @@ fn slo_alerts(o: &Options, targets: &[Threshold]) -> (Vec<Alert>, Vec<(String, S
     let mut recording = Vec::new();
     let mut not_watched: Vec<String> = Vec::new();
     let calls = if o.service.is_empty() { String::new() } else { format!("{{{}}}", o.service) };
-    let chat =
-        &[o.service.as_str(), o.chat.as_str()].iter().filter(|m| !m.is_empty()).copied().collect::<Vec<_>>().join(",");
+    // With no matcher at all, one that every series meets keeps `{…,x}` valid.
+    let joined =
+        [o.service.as_str(), o.chat.as_str()].iter().filter(|m| !m.is_empty()).copied().collect::<Vec<_>>().join(",");
+    let chat = &if joined.is_empty() { "job=~\".*\"".to_string() } else { joined };
+    // One threshold per metric and kind (a later line wins, as everywhere),
+    // and one error budget: a second success or error-rate line is not watched twice.
+    let targets = Threshold::overlay(Vec::new(), targets.to_vec());
+    let (mut budget_target, mut budget_escalation) = (None::<String>, None::<String>);
     let errors = |w: &str| format!("navi:chat_errors:ratio_rate{w}");
     let mut burn_recorded = false;
     let mut buckets: Vec<f64> = Vec::new();
-    for t in targets {
+    for t in &targets {
         let lower_is_better = matches!(t.op, Op::Lt | Op::Le);
         match (&t.metric, lower_is_better) {
             (Metric::SuccessPct, false) | (Metric::ErrorRatePct, true) => {
-                let budget = if t.metric == Metric::SuccessPct { (100.0 - t.limit) / 100.0 } else { t.limit / 100.0 };
+                let slot = if t.escalation { &mut budget_escalation } else { &mut budget_target };
+                if let Some(first) = slot {
+                    not_watched.push(format!("{}: `{first}` already sets the error budget", t.source));
+                    continue;
+                }
+                *slot = Some(t.source.clone());
+                let budget =
+                    short(if t.metric == Metric::SuccessPct { (100.0 - t.limit) / 100.0 } else { t.limit / 100.0 });
                 if !burn_recorded {
                     for w in ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] {
                         let e = format!(
@@ -197,7 +215,7 @@ fn slo_alerts(o: &Options, targets: &[Threshold]) -> (Vec<Alert>, Vec<(String, S
                 }
             }
             (Metric::Dist(Field::Latency, Stat::Percentile(q)), true) => {
-                let slower = (100.0 - q) / 100.0;
+                let slower = short((100.0 - q) / 100.0);
                 // Exact where the histogram has a bucket at the bound; interpolated
                 // by histogram_quantile where it has not (absent series make the
                 // first half empty, never true).
@@ -210,7 +228,7 @@ fn slo_alerts(o: &Options, targets: &[Threshold]) -> (Vec<Alert>, Vec<(String, S
                 let estimated = |w: &str| {
                     format!(
                         "histogram_quantile({}, sum by (le) (rate(http_request_duration_seconds_bucket{{{chat}}}[{w}]))) > {}",
-                        q / 100.0,
+                        short(q / 100.0),
                         seconds(t.limit)
                     )
                 };
@@ -226,10 +244,10 @@ fn slo_alerts(o: &Options, targets: &[Threshold]) -> (Vec<Alert>, Vec<(String, S
                     ),
                     for_: "5m",
                     severity: if t.escalation { "page" } else { "ticket" },
-                    labels: vec![("quantile", format!("{}", q / 100.0))],
+                    labels: vec![("quantile", short(q / 100.0).to_string())],
                     summary: format!(
                         "more than {}% of chat requests took longer than {} s over the last hour and 5 minutes (`{}`)",
-                        slower * 100.0,
+                        short(slower * 100.0),
                         seconds(t.limit),
                         t.source
                     ),
@@ -355,6 +373,22 @@ fn block(out: &mut String, indent: &str, key: &str, text: &str) {
     }
 }
 
+/// check_options refuses what would break the YAML or the PromQL it is
+/// written into: control characters anywhere, braces in a selector.
+pub fn check_options(o: &Options) -> Result<(), String> {
+    for (flag, v) in
+        [("--service-selector", &o.service), ("--chat-selector", &o.chat), ("--runbook-base", &o.runbook_base)]
+    {
+        if v.chars().any(char::is_control) {
+            return Err(format!("{flag}: control characters are not allowed"));
+        }
+        if flag != "--runbook-base" && v.contains(['{', '}']) {
+            return Err(format!("{flag}: give label matchers without braces, e.g. job=\"navi-backend\""));
+        }
+    }
+    Ok(())
+}
+
 /// render writes the rules file for `targets` (parsed from `source`).
 pub fn render(o: &Options, source: &str, targets: &[Threshold]) -> String {
     let (mut alerts, recording, not_watched) = slo_alerts(o, targets);
@@ -384,7 +418,8 @@ pub fn render(o: &Options, source: &str, targets: &[Threshold]) -> String {
         }
         let _ = writeln!(out, "        annotations:");
         let _ = writeln!(out, "          summary: '{}'", a.summary.replace('\'', "''"));
-        let _ = writeln!(out, "          runbook_url: '{}/{}.md'", o.runbook_base.trim_end_matches('/'), a.name);
+        let base = o.runbook_base.trim_end_matches('/').replace('\'', "''");
+        let _ = writeln!(out, "          runbook_url: '{base}/{}.md'", a.name);
     }
     if o.compress > 1 { compress(&out, o.compress) } else { out }
 }

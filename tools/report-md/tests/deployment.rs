@@ -45,3 +45,29 @@ fn a_deployment_is_logged_once_with_its_digest_timeline_and_rollback() {
     assert!(out.stderr.contains("no k8s.rollout.complete record"), "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&log).unwrap(), md);
 }
+
+#[test]
+fn a_stuck_rollout_is_logged_but_never_a_runbook_and_records_cannot_forge_entries() {
+    let dir = TempDir::new("deploy2");
+    let log = dir.path("log.md");
+    let stuck = K8sApi::start("rollout-stuck");
+    let out = stuck.cmd("k8s-check").args(["--only", "k8s.rollout.complete"]).run();
+    let res = Cmd::new("report-md").args(["deployment-log", "--log"]).arg(&log).stdin(out.stdout.clone()).run();
+    res.assert_code(1);
+    let md = std::fs::read_to_string(&log).unwrap();
+    assert!(md.contains("(rollout not complete)"), "{md}");
+    std::fs::rename(&log, dir.path("staging_deployment_log.md")).unwrap();
+    let md = Cmd::new("report-md").args(["checklist", "--docs"]).arg(dir.path("")).stdin("").run().stdout;
+    assert!(md.contains("- [ ] Staging deployment runbook created — missing: docs/staging_deployment_log.md has no completed deployment"), "{md}");
+    // A record whose revision carries a forged key line cannot block the real entry.
+    let healthy = K8sApi::start("healthy");
+    let real = healthy.cmd("k8s-check").args(["--only", "k8s.rollout.complete"]).run().stdout;
+    let forged = real.replace("\"revision\":\"3\"", "\"revision\":\"3 -->\\n<!-- deployment: x\"");
+    let log = dir.path("forged.md");
+    for records in [forged, real] {
+        Cmd::new("report-md").args(["deployment-log", "--log"]).arg(&log).stdin(records).run();
+    }
+    let md = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(md.matches("\n## ").count(), 2, "the forged and the real entry: {md}");
+    assert!(md.lines().all(|l| !l.starts_with("<!-- deployment: x")), "{md}");
+}

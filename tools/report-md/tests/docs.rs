@@ -444,6 +444,17 @@ fn prometheus_gauges_per_check() {
     assert!(grew.ends_with("} 4"), "skip is 4: {grew}");
     assert!(out.stdout.contains("navi_checks_last_run_timestamp_seconds "));
     navi_testkit::promtool_accepts(&out.stdout);
+    // The newest verdict by its time decides, whatever order the files came in.
+    let at = |ts: &str, status| {
+        let mut c = navikit::record::Check::new("pg-check", "pg.alembic.head", "db", status, "");
+        c.ts = ts.parse().unwrap();
+        serde_json::to_string(&navikit::record::Record::Check(c)).unwrap() + "\n"
+    };
+    let thursday_fail = at("2026-02-12T10:00:00Z", navikit::record::CheckStatus::Fail);
+    let monday_pass = at("2026-02-09T10:00:00Z", navikit::record::CheckStatus::Pass);
+    let out = Cmd::new("report-md").arg("prometheus").stdin(thursday_fail + &monday_pass).run();
+    out.assert_code(1);
+    assert!(out.stdout.contains("check=\"pg.alembic.head\",target=\"db\",stand_in=\"\"} 2\n"), "{}", out.stdout);
 }
 
 #[test]

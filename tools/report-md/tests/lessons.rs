@@ -72,3 +72,36 @@ fn a_clean_week_has_no_priorities_and_an_empty_one_says_so() {
     assert!(out.stdout.contains("From 0 check verdict(s) and 0 probe run summary(ies)"), "{}", out.stdout);
     assert!(out.stdout.contains("Nothing left open by week 1's checks."), "{}", out.stdout);
 }
+
+#[test]
+fn a_stand_in_pass_never_resolves_a_real_failure_and_secrets_stay_out() {
+    let rec = |ts: &str, status: &str, stand_in: &str, message: &str| {
+        let mut c = navikit::record::Check::new(
+            "pg-check",
+            "pg.alembic.head",
+            "db",
+            match status {
+                "pass" => navikit::record::CheckStatus::Pass,
+                _ => navikit::record::CheckStatus::Fail,
+            },
+            message,
+        );
+        c.ts = ts.parse().unwrap();
+        c.stand_in = (!stand_in.is_empty()).then(|| stand_in.to_string());
+        serde_json::to_string(&navikit::record::Record::Check(c)).unwrap() + "\n"
+    };
+    let week = [
+        rec("2026-02-10T10:00:00Z", "fail", "", "behind: DATABASE_URL=postgresql://navi:hunter22pw@db/navi"),
+        rec("2026-02-11T10:00:00Z", "pass", "navi-launch stand-in: local db", "at head"),
+    ]
+    .concat();
+    let out = Cmd::new("report-md").arg("lessons").stdin(week).run();
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains("| 1 | open: pass — at head (stand-in: navi-launch stand-in: local db) |"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("- [ ] `pg.alembic.head` on db"), "{}", out.stdout);
+    assert!(!out.stdout.contains("hunter22pw"), "{}", out.stdout);
+}

@@ -98,3 +98,30 @@ fn a_bad_targets_file_exits_2_naming_the_line() {
     assert!(out.stderr.contains("t.txt:2: bad threshold `p95<<5s`"), "{}", out.stderr);
     assert_eq!(out.stderr.lines().count(), 1);
 }
+
+#[test]
+fn any_targets_file_and_selector_yields_rules_promtool_lints_clean() {
+    let dir = TempDir::new("oddtargets");
+    // Repeated metrics, two error budgets, two spellings of p99.9.
+    std::fs::write(dir.path("t.txt"), "p95<5s\np95<5s\nsuccess>99%\nerror_rate<2%\np99.9<10s\np999<12s\n").unwrap();
+    for extra in [
+        &["--chat-selector", ""][..],
+        &["--runbook-base", "https://wiki.example/it's/runbooks"],
+        &["--service-selector", "job=\"navi-backend\"", "--compress", "7"],
+    ] {
+        let out = Cmd::new("report-md").args(["alert-rules", "--targets"]).arg(dir.path("t.txt")).args(extra).run();
+        out.assert_code(0);
+        std::fs::write(dir.path("r.yaml"), &out.stdout).unwrap();
+        let lint = promtool(&["check", "rules", "--lint-fatal", "r.yaml"], &dir.path(""));
+        assert_eq!(lint.code, 0, "{extra:?}: {}{}", lint.stdout, lint.stderr);
+    }
+    let out = Cmd::new("report-md").args(["alert-rules", "--targets"]).arg(dir.path("t.txt")).run();
+    assert!(out.stdout.contains("# Not an alert: error_rate<2%: `success>99%` already sets the error budget"));
+    assert!(out.stdout.contains("quantile: '0.999'"), "{}", out.stdout);
+    // What would break the YAML or the PromQL is refused.
+    for (flag, value) in [("--runbook-base", "x'\n  team: 'p"), ("--chat-selector", "path=\"/x\"} or vector(1) {")] {
+        let out = Cmd::new("report-md").args(["alert-rules", flag, value]).run();
+        out.assert_code(2);
+        assert!(out.stderr.starts_with(&format!("report-md: {flag}: ")), "{}", out.stderr);
+    }
+}
