@@ -108,7 +108,7 @@ thursday() {
   } > "$f"
   log_day "$f"
   # The deployment runbook: what runs, its timeline, the commands to repeat or roll back.
-  report-md deployment-log --log "$DOCS/staging_deployment_log.md" "$f" || echo "week: no rollout verdict: nothing added to $DOCS/staging_deployment_log.md" >&2
+  report-md deployment-log --log "$DOCS/staging_deployment_log.md" "$f" || echo "week: the rollout is incomplete (logged as such) or had no verdict: see $DOCS/staging_deployment_log.md" >&2
 }
 
 friday() {
