@@ -225,3 +225,26 @@ fn gke_node_bounds_are_per_zone_times_zones_and_hold_at_their_edges() {
     let m = gke(json!({"currentNodeCount": 3, "nodePools": []}), &[]);
     assert_eq!(m["cloud.k8s.autoscaling"].status.as_str(), "fail");
 }
+
+#[test]
+fn cloud_sql_is_reached_at_its_private_address_when_it_has_both() {
+    let dir = navi_testkit::TempDir::new("sqlips");
+    let sql = std::fs::read_to_string(fixture("cloud/gcp-healthy/cloudsql.json")).unwrap();
+    // Gcloud lists the public address first when the instance has one.
+    let both = sql.replace(
+        r#""ipAddresses": ["#,
+        r#""ipAddresses": [
+  {"type": "PRIMARY", "ipAddress": "34.70.1.2"},"#,
+    );
+    assert_ne!(both, sql);
+    std::fs::write(dir.path("cloudsql.json"), both).unwrap();
+    std::fs::copy(fixture("cloud/gcp-healthy/gke.json"), dir.path("gke.json")).unwrap();
+    for (host, want) in [("10.20.0.3", "pass"), ("34.70.1.2", "fail")] {
+        let out = Cmd::new("cloud-check")
+            .args(["--provider", "gcp", "--only", "cloud.db.endpoint_matches_secret", "--db-host", host, "--from"])
+            .arg(dir.path(""))
+            .run();
+        let c = &out.checks()["cloud.db.endpoint_matches_secret"];
+        assert_eq!(c.status.as_str(), want, "{host}: {}", c.message);
+    }
+}
