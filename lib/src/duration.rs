@@ -15,7 +15,8 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         "us" | "µs" => value / 1e6,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
-        other => return Err(format!("unknown unit `{other}` in `{text}` (use ms, s, m or h)")),
+        "d" => value * 86400.0,
+        other => return Err(format!("unknown unit `{other}` in `{text}` (use ms, s, m, h or d)")),
     };
     Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` is out of range"))
 }

@@ -20,6 +20,7 @@ pub mod http;
 pub mod ndjson;
 pub mod observed;
 pub mod pattern;
+pub mod prom;
 pub mod provenance;
 pub mod record;
 pub mod redact;

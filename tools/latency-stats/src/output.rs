@@ -205,10 +205,7 @@ fn family(text: &mut String, kind: &str, name: &str, help: &str, samples: Vec<St
     }
 }
 
-/// escape_label escapes a Prometheus label value.
-pub fn escape_label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
+use navikit::prom::escape_label;
 
 fn labels(s: &Stats, extra: &[(&str, &str)]) -> String {
     let mut parts: Vec<String> =

@@ -9,6 +9,9 @@ use hdrhistogram::Histogram;
 use navikit::Error;
 use navikit::record::{Distribution, Record, SloVerdict, Stats};
 
+/// STAND_IN_ROW opens the run table's row that says the numbers measure a stand-in.
+pub const STAND_IN_ROW: &str = "| **stand-in** |";
+
 fn secs(ms: f64) -> String {
     if ms >= 1000.0 { format!("{:.2} s", ms / 1000.0) } else { format!("{ms:.0} ms") }
 }
@@ -170,7 +173,7 @@ pub fn render(records: &[Record], baseline: Option<&[Record]>, load: &str) -> Re
     if !all.stand_ins.is_empty() {
         let _ = writeln!(
             md,
-            "| **stand-in** | {} of {} requests were answered by a stand-in that declared itself ({}): these numbers measure the stand-in, not a real model |",
+            "{STAND_IN_ROW} {} of {} requests were answered by a stand-in that declared itself ({}): these numbers measure the stand-in, not a real model |",
             all.stand_in_requests,
             all.requests + all.warmup_excluded,
             all.stand_ins.join(", ")

@@ -11,6 +11,8 @@ use std::fmt::Write;
 use chrono::{DateTime, Duration, Utc};
 use navikit::record::{Check, CheckStatus, Record, SloVerdict, Stats};
 
+use crate::one_line;
+
 /// RUN_WINDOW groups one run's verdicts of a check on several targets (one
 /// per pod, say): targets whose latest verdict is within this window of the
 /// check's newest form its latest run. Runs are hours apart (cron every 4 h).
@@ -145,7 +147,8 @@ fn has(doc: &str, marker: &str, otherwise: &str) -> Verdict {
 }
 
 /// STAND_IN_MARKS are how the week's documents say their evidence came from a stand-in.
-const STAND_IN_MARKS: [&str; 3] = ["| **stand-in** |", "> STAND-IN:", "(stand-in: "];
+const STAND_IN_MARKS: [&str; 3] =
+    [crate::benchmarks::STAND_IN_ROW, crate::deployment_log::STAND_IN_LINE, crate::lessons::STAND_IN_NOTE];
 
 fn judge_doc(docs: &std::path::Path, file: &str, f: fn(&str) -> Verdict) -> BoxState {
     let path = docs.join(file);
@@ -197,10 +200,6 @@ fn error_patterns(s: &Stats) -> Verdict {
 }
 
 /// one_line keeps a message on its list line, secrets redacted.
-fn one_line(s: &str) -> String {
-    navikit::redact::redact_text(s).replace(['\n', '\r'], " ")
-}
-
 fn evidence(c: &Check) -> String {
     let observed = c.observed.as_ref().map(|o| format!(" = {o}")).unwrap_or_default();
     format!("`{}`{observed} ({})", c.check, c.ts.format("%Y-%m-%d %H:%M UTC"))

@@ -15,12 +15,13 @@ use navikit::Error;
 use navikit::record::{Check, Record};
 use serde_json::Value;
 
+/// STAND_IN_LINE opens an entry's line saying it was read from a stand-in.
+pub const STAND_IN_LINE: &str = "> STAND-IN:";
+
 const TITLE: &str =
     "# Staging Deployment Log\n\nOne entry per deployment, from the checks run after it (`just thursday`).\n";
 
-fn clean(s: &str) -> String {
-    navikit::redact::redact_text(s).replace(['\n', '\r'], " ").replace('#', "\\#").replace('`', "'")
-}
+use crate::cell;
 
 /// plain keeps a value on one line and out of Markdown comments: control
 /// characters and `--` (which could close the entry's key comment) go.
@@ -58,7 +59,7 @@ fn latest<'r>(records: &'r [Record], check: &str) -> Option<&'r Check> {
 
 fn verified(records: &[Record], check: &str, what: &str, out: &mut String) {
     let line = match latest(records, check) {
-        Some(c) => format!("- {what}: **{}** — {}", c.status.as_str(), clean(&c.message)),
+        Some(c) => format!("- {what}: **{}** — {}", c.status.as_str(), cell(&c.message)),
         None => format!("- {what}: not checked in this run (`{check}`)"),
     };
     let _ = writeln!(out, "{line}");
@@ -105,20 +106,20 @@ fn entry(records: &[Record], rollout: &Check) -> (String, String) {
         md,
         "\n## {} — {}, revision {}{}\n{key}\n",
         when.format("%Y-%m-%d %H:%M UTC"),
-        clean(&rollout.target),
-        clean(&revision),
+        cell(&rollout.target),
+        cell(&revision),
         if rollout.status == navikit::record::CheckStatus::Pass { "" } else { " (rollout not complete)" }
     );
     if let Some(s) = &rollout.stand_in {
-        let _ = writeln!(md, "> STAND-IN: read from {} — not the real staging deployment.\n", clean(s));
+        let _ = writeln!(md, "{STAND_IN_LINE} read from {} — not the real staging deployment.\n", cell(s));
     }
-    let _ = writeln!(md, "- rollout: **{}** — {}", rollout.status.as_str(), clean(&rollout.message));
+    let _ = writeln!(md, "- rollout: **{}** — {}", rollout.status.as_str(), cell(&rollout.message));
     if let Some(images) = obs.get("images").and_then(Value::as_object) {
         let asked: Vec<String> =
-            images.iter().map(|(c, i)| format!("{} `{}`", clean(c), clean(i.as_str().unwrap_or("?")))).collect();
+            images.iter().map(|(c, i)| format!("{} `{}`", cell(c), cell(i.as_str().unwrap_or("?")))).collect();
         let _ = writeln!(md, "- asked for: {}", asked.join(", "));
     }
-    let shown: Vec<String> = running.iter().map(|(c, i)| format!("{} `{}`", clean(c), clean(i))).collect();
+    let shown: Vec<String> = running.iter().map(|(c, i)| format!("{} `{}`", cell(c), cell(i))).collect();
     let _ = writeln!(
         md,
         "- running: {}",
@@ -134,7 +135,7 @@ fn entry(records: &[Record], rollout: &Check) -> (String, String) {
                 str_at(c, "/status").unwrap_or("?"),
                 str_at(c, "/reason").map(|r| format!(" ({r})")).unwrap_or_default()
             );
-            events.push((t.to_string(), clean(&what)));
+            events.push((t.to_string(), cell(&what)));
         }
     }
     for r in records {
@@ -153,12 +154,12 @@ fn entry(records: &[Record], rollout: &Check) -> (String, String) {
             };
             let exit = o.get("exit_code").map_or("?".to_string(), Value::to_string);
             let at = start.unwrap_or("(time unknown)").to_string();
-            events.push((at, format!("`db-migrate` in {} exited {exit}{took}: {}", clean(pod), c.status.as_str())));
+            events.push((at, format!("`db-migrate` in {} exited {exit}{took}: {}", cell(pod), c.status.as_str())));
         }
     }
     events.sort();
     for (t, what) in &events {
-        let _ = writeln!(md, "- {} {what}", clean(t));
+        let _ = writeln!(md, "- {} {what}", cell(t));
     }
     if events.is_empty() {
         md.push_str("- no timestamps in the records\n");

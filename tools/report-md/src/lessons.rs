@@ -14,6 +14,8 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use navikit::record::{Check, CheckStatus, Record, Stats};
 
+use crate::cell;
+
 /// Story is one check on one target across the week.
 struct Story<'a> {
     check: &'a str,
@@ -35,18 +37,15 @@ impl Story<'_> {
     }
 }
 
-/// one_line keeps outside text in its table cell or list line: secrets
-/// redacted, line breaks, pipes, headings and code spans defused.
-fn one_line(s: &str) -> String {
-    navikit::redact::redact_text(s).replace(['\n', '\r'], " ").replace('|', "\\|").replace('#', "\\#").replace('`', "'")
-}
+/// STAND_IN_NOTE opens the note on a line whose evidence came from a stand-in.
+pub const STAND_IN_NOTE: &str = " (stand-in: ";
 
 fn when(t: DateTime<Utc>) -> String {
     t.format("%a %b %-d %H:%M").to_string()
 }
 
 fn stand_in_note(c: &Check) -> String {
-    c.stand_in.as_deref().map(|s| format!(" (stand-in: {})", one_line(s))).unwrap_or_default()
+    c.stand_in.as_deref().map(|s| format!("{STAND_IN_NOTE}{})", cell(s))).unwrap_or_default()
 }
 
 /// stories groups the check records by (check, target), in time order, and
@@ -100,7 +99,7 @@ fn escalations(records: &[Record], stories: &[Story<'_>]) -> Vec<Escalation> {
                     if s.stand_ins.is_empty() {
                         String::new()
                     } else {
-                        format!(" (stand-in: {})", s.stand_ins.join(", "))
+                        format!("{STAND_IN_NOTE}{})", s.stand_ins.join(", "))
                     }
                 ));
             }
@@ -114,9 +113,9 @@ fn escalations(records: &[Record], stories: &[Story<'_>]) -> Vec<Escalation> {
             .map(|s| {
                 format!(
                     "`{}` {}: {}{}",
-                    one_line(s.check),
+                    cell(s.check),
                     s.latest.status.as_str(),
-                    one_line(&s.latest.message),
+                    cell(&s.latest.message),
                     stand_in_note(s.latest)
                 )
             })
@@ -182,20 +181,15 @@ pub fn render(records: &[Record]) -> String {
         md.push_str("| check | target | first seen | last seen | times | state |\n|---|---|---|---|---|---|\n");
         for s in &stories {
             let state = if s.resolved() {
-                format!("resolved {} ({}){}", when(s.latest.ts), one_line(&s.latest.message), stand_in_note(s.latest))
+                format!("resolved {} ({}){}", when(s.latest.ts), cell(&s.latest.message), stand_in_note(s.latest))
             } else {
-                format!(
-                    "open: {} — {}{}",
-                    s.latest.status.as_str(),
-                    one_line(&s.latest.message),
-                    stand_in_note(s.latest)
-                )
+                format!("open: {} — {}{}", s.latest.status.as_str(), cell(&s.latest.message), stand_in_note(s.latest))
             };
             let _ = writeln!(
                 md,
                 "| `{}` | {} | {} {} | {} {} | {} | {state} |",
-                one_line(s.check),
-                one_line(s.target),
+                cell(s.check),
+                cell(s.target),
                 when(s.first_trouble.ts),
                 s.first_trouble.status.as_str(),
                 when(s.last_trouble.ts),
@@ -212,7 +206,7 @@ pub fn render(records: &[Record]) -> String {
     } else {
         md.push_str("| class | pattern | failures |\n|---|---|---|\n");
         for (class, pattern, n) in &patterns {
-            let _ = writeln!(md, "| {} | `{}` | {n} |", one_line(class), one_line(pattern).replace('`', "'"));
+            let _ = writeln!(md, "| {} | `{}` | {n} |", cell(class), cell(pattern).replace('`', "'"));
         }
         md.push('\n');
     }
@@ -247,10 +241,10 @@ pub fn render(records: &[Record]) -> String {
             let _ = writeln!(
                 md,
                 "- [ ] `{}` on {} — {what} since {}: {}{}",
-                one_line(s.check),
-                one_line(s.target),
+                cell(s.check),
+                cell(s.target),
                 when(s.since.ts),
-                one_line(&s.latest.message),
+                cell(&s.latest.message),
                 stand_in_note(s.latest)
             );
         }

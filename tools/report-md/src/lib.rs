@@ -23,6 +23,18 @@ use navikit::{Error, Outcome};
 
 use cli::Command;
 
+/// one_line keeps outside text (a check's message, a name) on its line of a
+/// document: secrets redacted, line breaks turned to spaces.
+pub fn one_line(s: &str) -> String {
+    navikit::redact::redact_text(s).replace(['\n', '\r'], " ")
+}
+
+/// cell is [`one_line`] made safe inside a table cell or list item: pipes,
+/// headings and code spans defused.
+pub fn cell(s: &str) -> String {
+    one_line(s).replace('|', "\\|").replace('#', "\\#").replace('`', "'")
+}
+
 /// read_records reads every record of the inputs (stdin when none).
 pub fn read_records(files: &[String]) -> Result<Vec<Record>, Error> {
     let mut all = Vec::new();

@@ -10,9 +10,7 @@ use std::fmt::Write;
 
 use navikit::record::{CheckStatus, Record};
 
-fn esc(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
+use navikit::prom::escape_label as esc;
 
 /// numbers are the finite numbers a check observed: the value itself (field
 /// ``), or the number fields of an object (`connect_ms`, `pct`, ...).

@@ -313,21 +313,6 @@ fn slo_alerts(o: &Options, targets: &[Threshold]) -> (Vec<Alert>, Vec<(String, S
     (alerts, recording, not_watched)
 }
 
-/// seconds_of reads a Prometheus duration of one unit (`5m`, `1d`).
-fn seconds_of(d: &str) -> Option<u64> {
-    let (n, unit) = d.split_at(d.find(|c: char| !c.is_ascii_digit())?);
-    let n: u64 = n.parse().ok()?;
-    Some(
-        n * match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86400,
-            _ => return None,
-        },
-    )
-}
-
 /// duration writes seconds as the largest whole unit (`72m`, `5s`, `0s`).
 fn duration(s: u64) -> String {
     match () {
@@ -344,8 +329,11 @@ fn duration(s: u64) -> String {
 fn compress(text: &str, k: u32) -> String {
     let k = u64::from(k.max(1));
     // A window never shrinks below a second; `for: 0m` stays immediate.
-    let scaled =
-        |d: &str| seconds_of(d).map_or_else(|| d.to_string(), |s| duration(if s == 0 { 0 } else { (s / k).max(1) }));
+    let scaled = |d: &str| {
+        navikit::duration::parse(d)
+            .map(|t| t.as_secs())
+            .map_or_else(|_| d.to_string(), |s| duration(if s == 0 { 0 } else { (s / k).max(1) }))
+    };
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         let line = line.replace(&format!("> {STALE_AFTER_S} "), &format!("> {} ", u64::from(STALE_AFTER_S) / k));

@@ -36,7 +36,7 @@ impl Logged {
 /// clean keeps a value on its line: secrets redacted, line breaks and
 /// Markdown headings defused (a check name cannot forge a heading).
 fn clean(s: &str) -> String {
-    navikit::redact::redact_text(s).replace(['\n', '\r'], " ").replace('#', "\\#")
+    crate::one_line(s).replace('#', "\\#")
 }
 
 /// run_time is when the run happened: the earliest record's `ts`.
