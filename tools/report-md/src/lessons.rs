@@ -93,13 +93,13 @@ fn escalations(records: &[Record], stories: &[Story<'_>]) -> Vec<Escalation> {
                 let observed = v.observed.map_or("nothing".to_string(), |o| format!("{o:.2}"));
                 slo.push(format!(
                     "`{}` missed: observed {observed}, run of {} at {}{}",
-                    v.threshold,
+                    cell(&v.threshold),
                     s.requests,
                     s.first_ts.map_or("?".to_string(), when),
                     if s.stand_ins.is_empty() {
                         String::new()
                     } else {
-                        format!("{STAND_IN_NOTE}{})", s.stand_ins.join(", "))
+                        format!("{STAND_IN_NOTE}{})", cell(&s.stand_ins.join(", ")))
                     }
                 ));
             }
