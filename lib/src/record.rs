@@ -109,6 +109,13 @@ pub struct Probe {
     /// `x-navi-stand-in`): the request measured the stand-in, not a model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stand_in: Option<String>,
+    /// Step of a capacity search (`llm-probe search`), from 0; group by it
+    /// with `latency-stats --by step,rate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u32>,
+    /// Offered open-loop rate of the search step, requests per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
 }
 
 /// Attempt is one try of a request.

@@ -231,6 +231,16 @@ impl GroupAcc {
         }
     }
 
+    /// GroupAcc::histogram is one field's histogram, when anything was recorded.
+    pub fn histogram(&self, f: Field) -> Option<&Histogram<u64>> {
+        self.hists[field_index(f)].as_ref().filter(|h| !h.is_empty())
+    }
+
+    /// GroupAcc::stand_ins are the stand-ins the group's records declared.
+    pub fn stand_ins(&self) -> &[String] {
+        &self.stand_ins
+    }
+
     /// GroupAcc::value is the observed value of a threshold's metric.
     pub fn value(&self, metric: &Metric) -> Option<f64> {
         let failed = self.requests - self.ok;
@@ -388,7 +398,8 @@ fn record(slot: &mut Option<Histogram<u64>>, v: f64) {
 /// reported is the value shown for a histogram bucket: the middle of the
 /// bucket, so the error is at most half a bucket (0.05 %) either way, where
 /// HDR's default (the bucket's top) always errs upward.
-fn reported(h: &Histogram<u64>, v: u64) -> f64 {
+/// reported is a histogram value in the field's unit, as stats records show it.
+pub fn reported(h: &Histogram<u64>, v: u64) -> f64 {
     h.median_equivalent(v) as f64 / SCALE
 }
 

@@ -15,15 +15,16 @@ Thresholds (k6 syntax, repeatable): p95<5s  p99<=10000ms  ttft.p95<800ms  succes
   error_rate<1%  cost_per_request<0.02  tokens_per_s>20  itl.p99<50ms  tpot.mean<30ms
 
 Exit status:
-  0  every threshold met
-  1  at least one threshold missed
+  0  every threshold met (with --baseline: no metric regressed)
+  1  at least one threshold missed (with --baseline: a metric regressed)
   2  usage or input error (bad flag, unreadable file, malformed record: FILE:LINE: why)
 
 Examples:
   llm-probe run --runs 100 | tee results.ndjson | latency-stats --threshold 'p95<5s' --format table
   latency-stats --by scenario,model results/*.ndjson | jq '.latency_ms.p95'
   latency-stats --histograms shard-*.ndjson > part.ndjson; cat part*.ndjson | latency-stats --merge
-  latency-stats --format prometheus results.ndjson > /var/lib/node_exporter/navi_probe.prom";
+  latency-stats --format prometheus results.ndjson > /var/lib/node_exporter/navi_probe.prom
+  latency-stats --histograms run1.ndjson > baseline.ndjson; latency-stats --baseline baseline.ndjson run2.ndjson";
 
 /// Format is the output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -74,6 +75,17 @@ pub struct Args {
     /// Parsing threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Compare against this baseline run (probe records, or stats made with
+    /// --histograms): one check record per group and metric, exit 1 on a regression.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<String>,
+    /// With --baseline: the smallest change that counts, e.g. `p95=10%`,
+    /// `success=1` (points), or `10%` for every percentile and the cost (repeatable).
+    #[arg(long, value_name = "SPEC", requires = "baseline")]
+    pub tolerance: Vec<String>,
+    /// With --baseline: seed of the bootstrap.
+    #[arg(long, default_value_t = 1, requires = "baseline")]
+    pub seed: u64,
 }
 
 /// Options are the checked arguments.
@@ -97,6 +109,8 @@ pub struct Options {
     pub top_errors: usize,
     /// Parsing threads.
     pub jobs: usize,
+    /// The baseline to compare against, with its tolerances and seed.
+    pub baseline: Option<(String, crate::compare::Tolerances, u64)>,
 }
 
 /// MAX_JOBS bounds the parsing threads (`--jobs 40000` is a typo, not a plan).
@@ -107,11 +121,12 @@ pub fn parse() -> Result<Options, Error> {
     check(navikit::cli::parse_args::<Args>()?)
 }
 
-/// check validates raw arguments into options.
-pub fn check(args: Args) -> Result<Options, Error> {
-    let from_flags =
-        args.thresholds.iter().map(|t| Threshold::parse(t).map_err(Error::input)).collect::<Result<Vec<_>, _>>()?;
-    let from_file = match &args.targets {
+/// thresholds reads `--targets FILE` and `--threshold` flags into the list
+/// latency-stats judges (a flag on a metric the file judges replaces it);
+/// `llm-probe search` judges its steps with the same list.
+pub fn thresholds(flags: &[String], targets: Option<&str>) -> Result<Vec<Threshold>, Error> {
+    let from_flags = flags.iter().map(|t| Threshold::parse(t).map_err(Error::input)).collect::<Result<Vec<_>, _>>()?;
+    let from_file = match targets {
         Some(path) => {
             let text = navikit::files::read_small(path)?;
             Threshold::parse_list(path, &text).map_err(Error::input)?
@@ -127,6 +142,12 @@ pub fn check(args: Args) -> Result<Options, Error> {
             )));
         }
     }
+    Ok(thresholds)
+}
+
+/// check validates raw arguments into options.
+pub fn check(args: Args) -> Result<Options, Error> {
+    let thresholds = thresholds(&args.thresholds, args.targets.as_deref())?;
     let by: Vec<String> = args.by.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = match args.jobs {
@@ -144,5 +165,9 @@ pub fn check(args: Args) -> Result<Options, Error> {
         merge: args.merge,
         top_errors: args.top_errors,
         jobs,
+        baseline: match args.baseline {
+            Some(b) => Some((b, crate::compare::Tolerances::parse(&args.tolerance).map_err(Error::input)?, args.seed)),
+            None => None,
+        },
     })
 }

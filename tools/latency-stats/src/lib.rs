@@ -9,6 +9,7 @@
 
 pub mod accumulate;
 pub mod cli;
+pub mod compare;
 pub mod output;
 pub mod parse;
 
@@ -33,6 +34,14 @@ const KEY_SEP: char = '\u{1f}';
 
 /// run carries out one invocation and writes its output to stdout.
 pub fn run(opts: &Options) -> Result<Outcome, Error> {
+    if let Some((baseline, tolerances, seed)) = &opts.baseline {
+        let checks = compare_runs(opts, baseline, tolerances, *seed)?;
+        let mut out = navikit::ndjson::RecordWriter::stdout();
+        for c in &checks {
+            out.write(&Record::Check(c.clone()))?;
+        }
+        return Ok(Outcome::from_failed(checks.iter().any(|c| c.status == navikit::record::CheckStatus::Fail)));
+    }
     let stats = summarise(opts)?;
     let mut out = std::io::stdout().lock();
     output::write(&mut out, opts, &stats)?;
@@ -42,6 +51,70 @@ pub fn run(opts: &Options) -> Result<Outcome, Error> {
 
 /// summarise reads the inputs and returns one stats record per group, sorted by group.
 pub fn summarise(opts: &Options) -> Result<Vec<Stats>, Error> {
+    Ok(accumulate_groups(opts)?
+        .into_iter()
+        .map(|(group, acc)| acc.to_stats(group, &opts.thresholds, opts.top_errors, opts.histograms))
+        .collect())
+}
+
+/// compare_runs compares the baseline file with the inputs, group by group
+/// (see [`compare`]); a group in only one run is reported as a skip.
+pub fn compare_runs(
+    opts: &Options,
+    baseline: &str,
+    tolerances: &compare::Tolerances,
+    seed: u64,
+) -> Result<Vec<navikit::record::Check>, Error> {
+    let base_opts = Options { files: vec![baseline.to_string()], merge: holds_stats(baseline)?, ..opts.clone() };
+    let base = accumulate_groups(&base_opts)?;
+    let cur = accumulate_groups(opts)?;
+    let mut checks = Vec::new();
+    let keys: std::collections::BTreeSet<&BTreeMap<String, String>> = base.keys().chain(cur.keys()).collect();
+    for key in keys {
+        let label = if key.is_empty() {
+            "all".to_string()
+        } else {
+            key.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+        };
+        match (base.get(key), cur.get(key)) {
+            (Some(b), Some(c)) => {
+                let stand_in = c.stand_ins().first().or(b.stand_ins().first()).cloned();
+                let changes = compare::compare(b, c, tolerances, seed);
+                checks.extend(compare::to_checks(&label, &changes, (b.requests, c.requests), stand_in));
+            }
+            (b, _) => checks.push(navikit::record::Check::new(
+                "latency-stats",
+                "stats.compare.group",
+                &label,
+                navikit::record::CheckStatus::Skip,
+                format!("group {label} is only in the {} run", if b.is_some() { "baseline" } else { "current" }),
+            )),
+        }
+    }
+    Ok(checks)
+}
+
+/// holds_stats says whether a file's first record is a stats record (a
+/// baseline kept as `--histograms` summaries) rather than probe records.
+fn holds_stats(path: &str) -> Result<bool, Error> {
+    use std::io::BufRead;
+    let mut reader = Input::open(path)?.into_reader();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        // One line, bounded: the first record decides, whatever follows it.
+        if (&mut reader).take(1 << 20).read_until(b'\n', &mut buf)? == 0 {
+            return Ok(false);
+        }
+        let line = navikit::ndjson::trim_line(&buf);
+        if !line.is_empty() {
+            return Ok(navikit::ndjson::parse_record(line).is_ok_and(|r| r.kind() == "stats"));
+        }
+    }
+}
+
+/// accumulate_groups reads the inputs into one accumulator per group.
+pub fn accumulate_groups(opts: &Options) -> Result<BTreeMap<BTreeMap<String, String>, GroupAcc>, Error> {
     if opts.by.len() > MAX_GROUP_FIELDS {
         return Err(Error::input(format!("--by takes at most {MAX_GROUP_FIELDS} fields")));
     }
@@ -56,13 +129,12 @@ pub fn summarise(opts: &Options) -> Result<Vec<Stats>, Error> {
         let what = if opts.merge { "stats" } else { "probe" };
         return Err(Error::input(format!("{}: no {what} records", names.join(", "))));
     }
-    let by_key: BTreeMap<String, GroupAcc> = groups.into_iter().collect();
-    Ok(by_key
+    Ok(groups
         .into_iter()
         .map(|(key, acc)| {
             let group =
                 if opts.merge { serde_json::from_str(&key).unwrap_or_default() } else { group_map(&opts.by, &key) };
-            acc.to_stats(group, &opts.thresholds, opts.top_errors, opts.histograms)
+            (group, acc)
         })
         .collect())
 }

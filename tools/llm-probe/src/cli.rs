@@ -43,6 +43,10 @@ pub enum Command {
     Run(RunArgs),
     /// Monday's checklist: keys present, config and scenarios valid, target reachable (check records).
     Preflight(PreflightArgs),
+    /// Find the highest open-loop rate at which the thresholds hold: an
+    /// exponential ramp to the first failing step, then bisection. Writes every
+    /// step's probe records and stats, then an `llm.capacity` check record.
+    Search(SearchArgs),
 }
 
 /// Arrival is the open-loop arrival process.
@@ -165,6 +169,56 @@ pub struct PreflightArgs {
     pub selection: navikit::checks::Selection,
 }
 
+/// SearchArgs are `search`'s flags.
+#[derive(Debug, ClapArgs)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: Common,
+    /// A threshold every step must meet, e.g. `p95<5s` (repeatable; latency-stats syntax).
+    #[arg(long = "threshold", short = 't', value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// A targets file (one threshold per line; `escalate:` lines are reported, not searched on).
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<String>,
+    /// First rate tried, requests per second.
+    #[arg(long, default_value_t = 1.0, value_name = "RPS")]
+    pub start_rate: f64,
+    /// Highest rate tried, requests per second.
+    #[arg(long, default_value_t = 1000.0, value_name = "RPS")]
+    pub max_rate: f64,
+    /// Stop when the lowest failing rate is within this of the highest passing one.
+    #[arg(long, default_value = "10%", value_name = "PCT")]
+    pub precision: String,
+    /// Each step lasts at least this long, so a queue has time to build.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub step_time: String,
+    /// Each step makes at least this many requests (more when a quantile needs them).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub min_requests: u64,
+    /// Bound on the whole search's time.
+    #[arg(long, default_value = "10m", value_name = "DURATION")]
+    pub max_time: String,
+    /// Bound on the whole search's requests.
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub max_requests: u64,
+    /// Open-loop arrivals.
+    #[arg(long, value_enum, default_value_t = Arrival::Constant)]
+    pub arrival: Arrival,
+    /// Cap on requests in flight (the rest wait, and their wait counts).
+    #[arg(long, default_value_t = 256)]
+    pub max_in_flight: u64,
+    /// Ask for a JSON answer instead of a stream.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Run id in the records (default: time-based).
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// Seed for Poisson arrivals.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
 /// Target is the resolved endpoint of a run.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -272,12 +326,15 @@ pub enum Parsed {
     Preflight(Box<Target>, bool, Vec<String>, navikit::checks::Selection),
     /// `preflight --list`.
     ListPreflight,
+    /// `search`.
+    Search(Box<crate::search::SearchOptions>),
 }
 
 /// parse reads the process arguments.
 pub fn parse() -> Result<Parsed, Error> {
     match navikit::cli::parse_args::<Cli>()?.command {
         Command::Run(a) => Ok(Parsed::Run(Box::new(run_options(a)?))),
+        Command::Search(a) => Ok(Parsed::Search(Box::new(crate::search::options(a)?))),
         Command::Preflight(a) => {
             a.selection.validate(crate::preflight::CHECKS)?;
             if a.selection.list {
@@ -288,7 +345,8 @@ pub fn parse() -> Result<Parsed, Error> {
     }
 }
 
-fn dur(flag: &str, v: &str) -> Result<Duration, Error> {
+/// dur reads a duration flag.
+pub fn dur(flag: &str, v: &str) -> Result<Duration, Error> {
     navikit::duration::parse(v).map_err(|e| Error::input(format!("--{flag}: {e}")))
 }
 
@@ -395,10 +453,11 @@ pub fn plausible_env_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Flag bounds: sane limits so a typo cannot spin up 40,000 threads or
+/// MAX_WORKERS and the bounds below: sane limits so a typo cannot spin up 40,000 threads or
 /// schedule one request per 10^300 seconds.
-const MAX_WORKERS: u64 = 10_000;
-const RATE_RANGE: (f64, f64) = (0.001, 100_000.0);
+pub const MAX_WORKERS: u64 = 10_000;
+/// RATE_RANGE bounds an open-loop rate, requests per second.
+pub const RATE_RANGE: (f64, f64) = (0.001, 100_000.0);
 const MAX_RETRIES: u64 = 100;
 
 fn run_options(a: RunArgs) -> Result<RunOptions, Error> {

@@ -14,6 +14,7 @@ pub mod prices;
 pub mod provider;
 pub mod runner;
 pub mod scenario;
+pub mod search;
 pub mod sse;
 
 use navikit::{Error, Outcome};
@@ -23,6 +24,7 @@ pub fn run(parsed: cli::Parsed) -> Result<Outcome, Error> {
     match parsed {
         cli::Parsed::Run(opts) => runner::run(&opts),
         cli::Parsed::Preflight(target, live, extra, policy) => preflight::run(&target, live, &extra, &policy),
+        cli::Parsed::Search(opts) => search::run(&opts),
         cli::Parsed::ListPreflight => {
             navikit::checks::list(preflight::CHECKS, &mut std::io::stdout().lock())?;
             Ok(Outcome::Pass)

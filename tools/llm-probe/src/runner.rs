@@ -62,16 +62,9 @@ struct Job {
     intended: Option<Instant>,
 }
 
-/// run carries out `llm-probe run`.
+/// run carries out `llm-probe run`: every record goes to stdout.
 pub fn run(opts: &RunOptions) -> Result<Outcome, Error> {
-    install_signals(opts.grace);
-    let (shard, shards) = opts.shard;
-    let planned = opts.runs.map(|r| opts.warmup + r);
-    // Shard k of n takes global indices k, k+n, k+2n, ...
-    let jobs_here = planned.map(|t| if t > shard { (t - shard).div_ceil(shards) } else { 0 });
-    let deadline = opts.duration.map(|d| Instant::now() + d);
-    let (tx, rx) = mpsc::channel::<Probe>();
-    let progress = jobs_here.filter(|_| std::io::stderr().is_terminal()).map(|n| {
+    let progress = planned_here(opts).filter(|_| std::io::stderr().is_terminal()).map(|n| {
         let bar = indicatif::ProgressBar::new(n);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} requests  {per_sec}  eta {eta}")
@@ -79,49 +72,82 @@ pub fn run(opts: &RunOptions) -> Result<Outcome, Error> {
         );
         bar
     });
-    let writer = std::thread::spawn(move || write_records(rx, progress));
-    let agent = exchange::agent(&opts.target.timeouts);
-    let ctx = Ctx { opts, agent, tx };
-    // Never more threads than the work needs: a run of 10 requests gets at
-    // most 10 workers, whatever --concurrency or --max-in-flight say.
-    let needed = |n: u64| jobs_here.map_or(n, |j| n.min(j.max(1)));
-    match opts.load {
-        Load::Closed(c) => closed_loop(&ctx, needed(c), jobs_here, deadline),
-        Load::Open(rate, arrival, cap) => {
-            open_loop(&ctx, rate / shards as f64, arrival, needed(cap), jobs_here, deadline)
+    let mut out = RecordWriter::stdout();
+    let written = drive(opts, |probe| {
+        write_record(&mut out, &Record::Probe(Box::new(probe)))?;
+        if let Some(p) = &progress {
+            p.inc(1);
         }
+        Ok(())
+    })?;
+    if let Some(p) = progress {
+        p.finish_and_clear();
     }
-    drop(ctx);
-    let written = writer.join().map_err(|_| Error::input("the record writer panicked"))??;
     eprintln!("llm-probe: {written} record(s) written");
-    if stop_requested() && SIGNALS.load(Ordering::SeqCst) > 0 {
+    if interrupted() {
         return Err(Error::Interrupted);
     }
     Ok(Outcome::Pass)
 }
 
-fn write_records(rx: mpsc::Receiver<Probe>, progress: Option<indicatif::ProgressBar>) -> Result<u64, Error> {
-    let mut out = RecordWriter::stdout();
-    let mut n = 0u64;
-    for probe in rx {
-        let res = {
-            let _guard = OUTPUT.lock();
-            out.write(&Record::Probe(Box::new(probe)))
-        };
-        if let Err(e) = res {
-            // stdout closed (`| head`): stop making requests, end quietly.
-            STOP.store(true, Ordering::SeqCst);
-            return Err(Error::Io(e));
+/// interrupted says whether Ctrl-C ended the run.
+pub fn interrupted() -> bool {
+    stop_requested() && SIGNALS.load(Ordering::SeqCst) > 0
+}
+
+/// planned_here is how many requests this shard makes, when counted.
+fn planned_here(opts: &RunOptions) -> Option<u64> {
+    let (shard, shards) = opts.shard;
+    opts.runs.map(|r| opts.warmup + r).map(|t| if t > shard { (t - shard).div_ceil(shards) } else { 0 })
+}
+
+/// write_record writes one record under the output lock; a closed stdout
+/// (`| head`) stops new requests.
+pub fn write_record(out: &mut RecordWriter<std::io::Stdout>, record: &Record) -> Result<(), Error> {
+    let res = {
+        let _guard = OUTPUT.lock();
+        out.write(record)
+    };
+    res.map_err(|e| {
+        STOP.store(true, Ordering::SeqCst);
+        Error::Io(e)
+    })
+}
+
+/// drive makes the requests `opts` asks for and hands each record, the
+/// moment its request ends, to `consume` on one thread; it returns how many
+/// were consumed. An error from `consume` stops new requests.
+pub fn drive<F>(opts: &RunOptions, mut consume: F) -> Result<u64, Error>
+where
+    F: FnMut(Probe) -> Result<(), Error> + Send,
+{
+    install_signals(opts.grace);
+    let jobs_here = planned_here(opts);
+    let deadline = opts.duration.map(|d| Instant::now() + d);
+    let (tx, rx) = mpsc::channel::<Probe>();
+    let agent = exchange::agent(&opts.target.timeouts);
+    std::thread::scope(|s| {
+        let writer = s.spawn(move || {
+            let mut n = 0u64;
+            for probe in rx {
+                consume(probe)?;
+                n += 1;
+            }
+            Ok::<u64, Error>(n)
+        });
+        let ctx = Ctx { opts, agent, tx };
+        // Never more threads than the work needs: a run of 10 requests gets at
+        // most 10 workers, whatever --concurrency or --max-in-flight say.
+        let needed = |n: u64| jobs_here.map_or(n, |j| n.min(j.max(1)));
+        match opts.load {
+            Load::Closed(c) => closed_loop(&ctx, needed(c), jobs_here, deadline),
+            Load::Open(rate, arrival, cap) => {
+                open_loop(&ctx, rate / opts.shard.1 as f64, arrival, needed(cap), jobs_here, deadline)
+            }
         }
-        n += 1;
-        if let Some(p) = &progress {
-            p.inc(1);
-        }
-    }
-    if let Some(p) = progress {
-        p.finish_and_clear();
-    }
-    Ok(n)
+        drop(ctx);
+        writer.join().map_err(|_| Error::input("the record writer panicked"))?
+    })
 }
 
 struct Ctx<'a> {

@@ -69,6 +69,15 @@ pub struct Args {
     /// Database connections the service keeps open while recording.
     #[arg(long, default_value_t = 2)]
     pub db_pool: usize,
+    /// A load model: at most N generations at once, the rest wait in a queue
+    /// (so latency rises with load as a real server's does; 0 = unbounded).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub capacity: usize,
+    /// A fault for the load-and-watch demo: every streaming NAVI chat opens a
+    /// database connection and never closes it (as the plan's weekend found),
+    /// up to this many; needs --record-to-db.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub leak_db_connections: usize,
 }
 
 /// Options are the checked arguments.
@@ -100,6 +109,10 @@ pub struct Options {
     pub database_url: Option<String>,
     /// Database connections while recording.
     pub db_pool: usize,
+    /// Generations at once (0 = unbounded).
+    pub capacity: usize,
+    /// Connections leaked by streaming NAVI chats, at most.
+    pub leak_db_connections: usize,
     /// `/health` answers 500.
     pub break_health: bool,
     /// `/metrics` answers malformed text.
@@ -110,6 +123,9 @@ pub struct Options {
 pub fn parse() -> Result<Options, Error> {
     check(navikit::cli::parse_args::<Args>()?)
 }
+
+/// MAX_LEAKED bounds the demo leak well below PostgreSQL's default 100 connections.
+const MAX_LEAKED: usize = 50;
 
 /// check validates raw arguments.
 pub fn check(a: Args) -> Result<Options, Error> {
@@ -128,8 +144,16 @@ pub fn check(a: Args) -> Result<Options, Error> {
             return Err(Error::input(format!("--break: unknown endpoint `{e}` (health, metrics)")));
         }
     }
+    if a.leak_db_connections > 0 && !a.record_to_db {
+        return Err(Error::input("--leak-db-connections needs --record-to-db (it leaks connections to that database)"));
+    }
+    if a.leak_db_connections > MAX_LEAKED {
+        return Err(Error::input(format!("--leak-db-connections is at most {MAX_LEAKED}")));
+    }
     Ok(Options {
         db_pool: a.db_pool,
+        capacity: a.capacity,
+        leak_db_connections: a.leak_db_connections,
         break_health: a.break_endpoints.iter().any(|e| e == "health"),
         break_metrics: a.break_endpoints.iter().any(|e| e == "metrics"),
         listen: a.listen,

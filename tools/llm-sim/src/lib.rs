@@ -26,6 +26,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
+use futures_util::StreamExt;
 use navikit::rng::Rng;
 use navikit::{Error, Outcome};
 
@@ -46,12 +47,16 @@ pub struct AppState {
     pub cache: std::sync::Mutex<std::collections::HashSet<u64>>,
     /// `x-sim-fault-once` keys already used.
     pub fault_keys: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The load model (`--capacity`): one permit per generation at once.
+    pub generations: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl AppState {
     /// AppState::new builds the state without a database.
     pub fn new(opts: Options) -> AppState {
+        let generations = (opts.capacity > 0).then(|| Arc::new(tokio::sync::Semaphore::new(opts.capacity)));
         AppState {
+            generations,
             opts,
             metrics: Metrics::default(),
             counter: AtomicU64::new(0),
@@ -89,6 +94,9 @@ pub fn router(state: SharedState) -> Router {
         .with_state(state)
 }
 
+/// GENERATION_PATHS are the routes that generate (and take a `--capacity` slot).
+const GENERATION_PATHS: [&str; 4] = ["/v1/messages", "/v1/chat/completions", "/v1/responses", "/api/navi/chat"];
+
 /// STAND_IN is the name llm-sim declares on every answer.
 pub const STAND_IN: &str = "llm-sim";
 
@@ -96,7 +104,20 @@ async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Re
     let start = Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.extensions().get::<MatchedPath>().map_or("unmatched".to_string(), |p| p.as_str().to_string());
-    let mut resp = next.run(req).await;
+    let mut resp = match &state.generations {
+        Some(slots) if GENERATION_PATHS.contains(&path.as_str()) => {
+            // Queue for a slot; hold it until the last byte of the answer
+            // (a stream's body outlives the handler) or the client goes.
+            let Ok(permit) = slots.clone().acquire_owned().await else { return next.run(req).await };
+            let (parts, body) = next.run(req).await.into_parts();
+            let held = body.into_data_stream().map(move |chunk| {
+                let _slot = &permit;
+                chunk
+            });
+            Response::from_parts(parts, axum::body::Body::from_stream(held))
+        }
+        _ => next.run(req).await,
+    };
     resp.headers_mut().insert(navikit::provenance::HEADER, axum::http::HeaderValue::from_static(STAND_IN));
     state.metrics.http_request(&method, &path, resp.status().as_u16(), start.elapsed().as_secs_f64());
     resp
@@ -136,7 +157,9 @@ pub fn run(opts: Options) -> Result<Outcome, Error> {
 async fn serve(opts: Options) -> Result<(), Error> {
     let listen = opts.listen;
     let recorder = match &opts.database_url {
-        Some(url) => Some(navi::Recorder::connect(url, opts.audit_key.as_deref(), opts.db_pool).await?),
+        Some(url) => {
+            Some(navi::Recorder::connect(url, opts.audit_key.as_deref(), opts.db_pool, opts.leak_db_connections).await?)
+        }
         None => None,
     };
     let state = Arc::new(AppState { recorder, ..AppState::new(opts) });

@@ -96,6 +96,9 @@ pub async fn chat(State(state): State<SharedState>, headers: HeaderMap, body: Bo
         "usage": {"input_tokens": plan.input_tokens, "output_tokens": plan.output_tokens()}
     });
     if let Some(rec) = &state.recorder {
+        if state.opts.leak_db_connections > 0 {
+            rec.leak_one();
+        }
         let latency_ms = (started.elapsed() + plan.total_delay()).as_secs_f64() * 1000.0;
         rec.record(ChatRow {
             request_id: rid.clone(),
@@ -140,6 +143,11 @@ pub struct ChatRow {
 /// Recorder writes chat rows in the background over one connection.
 pub struct Recorder {
     tx: tokio::sync::mpsc::Sender<ChatRow>,
+    cfg: tokio_postgres::Config,
+    /// Connections opened by chats and never closed (`--leak-db-connections`).
+    leaked: std::sync::Arc<std::sync::Mutex<Vec<tokio_postgres::Client>>>,
+    leak_max: usize,
+    leak_started: std::sync::atomic::AtomicUsize,
 }
 
 /// pg_config builds the recorder's connection from navikit's one database-URL
@@ -162,7 +170,7 @@ pub fn pg_config(url: &str) -> Result<(tokio_postgres::Config, String), Error> {
 impl Recorder {
     /// Recorder::connect opens a pool of `pool` connections (as NAVI's
     /// SQLAlchemy pool would) and starts one writer task per connection.
-    pub async fn connect(url: &str, audit_key: Option<&str>, pool: usize) -> Result<Recorder, Error> {
+    pub async fn connect(url: &str, audit_key: Option<&str>, pool: usize, leak_max: usize) -> Result<Recorder, Error> {
         let (cfg, shown) = pg_config(url)?;
         let secrets: Vec<String> =
             navikit::dburl::DbUrl::parse(url).ok().and_then(|u| u.password().map(str::to_string)).into_iter().collect();
@@ -193,7 +201,28 @@ impl Recorder {
                 }
             });
         }
-        Ok(Recorder { tx })
+        Ok(Recorder { tx, cfg, leaked: Default::default(), leak_max, leak_started: Default::default() })
+    }
+
+    /// Recorder::leak_one opens a connection that is never closed, as a
+    /// handler that forgets to return its session would, up to the bound.
+    pub fn leak_one(&self) {
+        use std::sync::atomic::Ordering;
+        if self.leak_started.fetch_add(1, Ordering::Relaxed) >= self.leak_max {
+            return;
+        }
+        let (cfg, leaked) = (self.cfg.clone(), self.leaked.clone());
+        tokio::spawn(async move {
+            match cfg.connect(tokio_postgres::NoTls).await {
+                Ok((client, conn)) => {
+                    tokio::spawn(conn);
+                    if let Ok(mut held) = leaked.lock() {
+                        held.push(client);
+                    }
+                }
+                Err(e) => eprintln!("llm-sim: leaking a connection failed: {e}"),
+            }
+        });
     }
 
     /// Recorder::record queues a row; when the queue is full the row is
