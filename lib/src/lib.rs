@@ -25,6 +25,7 @@ pub mod provenance;
 pub mod record;
 pub mod redact;
 pub mod rng;
+pub mod sample;
 pub mod schema;
 pub mod threshold;
 

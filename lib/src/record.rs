@@ -21,6 +21,8 @@ pub enum Record {
     Check(Check),
     /// One summary from latency-stats.
     Stats(Box<Stats>),
+    /// One reading of a server-side series while a load runs.
+    Sample(Sample),
 }
 
 /// Probe is one request (one turn of a conversation) made by llm-probe.
@@ -200,6 +202,30 @@ pub struct Check {
     /// Set when what was looked at is a stand-in (llm-sim, the recorded
     /// Kubernetes API, captured cloud answers, a demo database) that said so
     /// itself: the verdict is about the stand-in, never about the real thing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stand_in: Option<String>,
+}
+
+/// Sample is one reading of a server-side series, taken on an interval while
+/// a load runs (`pg-check --sample`, `http-check --sample`), so report-md can
+/// lay the server's timeline beside the probe's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Sample {
+    /// When the reading was taken.
+    pub ts: DateTime<Utc>,
+    /// The tool that took it, e.g. `pg-check`.
+    pub tool: String,
+    /// What was read, without credentials.
+    #[serde(default)]
+    pub target: String,
+    /// The series, e.g. `pg_connections` or a scraped metric's name.
+    pub series: String,
+    /// The series' labels, e.g. `{"datname": "navi", "state": "idle"}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// The reading.
+    pub value: f64,
+    /// Set when what was read is a stand-in that declared itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stand_in: Option<String>,
 }
@@ -384,6 +410,17 @@ impl Record {
             Record::Probe(_) => "probe",
             Record::Check(_) => "check",
             Record::Stats(_) => "stats",
+            Record::Sample(_) => "sample",
+        }
+    }
+
+    /// Record::ts is when the record's event happened.
+    pub fn ts(&self) -> DateTime<Utc> {
+        match self {
+            Record::Probe(p) => p.ts,
+            Record::Check(c) => c.ts,
+            Record::Stats(s) => s.ts,
+            Record::Sample(s) => s.ts,
         }
     }
 }

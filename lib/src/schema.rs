@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::record::{Check, Probe, Stats};
+use crate::record::{Check, Probe, Sample, Stats};
 
 /// kinds lists each record kind with its schema text, as written to
 /// `docs/schema/<kind>.schema.json`. The `kind` tag lives on the `Record`
@@ -13,6 +13,7 @@ pub fn kinds() -> Vec<(&'static str, String)> {
         ("probe", schemars::schema_for!(Probe)),
         ("check", schemars::schema_for!(Check)),
         ("stats", schemars::schema_for!(Stats)),
+        ("sample", schemars::schema_for!(Sample)),
     ]
     .into_iter()
     .map(|(kind, schema)| {

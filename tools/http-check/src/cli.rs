@@ -22,6 +22,7 @@ Exit status: 0 all checks passed, 1 a check failed, errored or could not look (s
 Examples:
   STAGING_URL=http://staging.example.com http-check | report-md validation-log
   http-check --interval 30s --only http.metrics.increasing
+  http-check --sample 2s --sample-for 10m > http-samples.ndjson &  (load); kill %1
   http-check --history results/http-history.ndjson | tee -a results/http-history.ndjson
   http-check startup --cmd 'cd backend && python -m uvicorn backend.api.main:app --port 18799' --health-url http://127.0.0.1:18799/health";
 
@@ -65,6 +66,13 @@ pub struct ServiceArgs {
     /// Request timeout.
     #[arg(long, default_value = "15s")]
     pub timeout: String,
+    /// Instead of the checks, scrape /metrics every EVERY while a load runs and
+    /// write the --require-series samples as sample records.
+    #[arg(long, value_name = "EVERY")]
+    pub sample: Option<String>,
+    /// With --sample: stop after this long at the latest (SIGTERM stops it sooner).
+    #[arg(long, default_value = "1h", value_name = "DURATION", requires = "sample")]
+    pub sample_for: String,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub selection: navikit::checks::Selection,
@@ -111,6 +119,8 @@ pub struct ServiceOptions {
     pub smoke_limit: Duration,
     /// Timeout.
     pub timeout: Duration,
+    /// Sampling instead of checking (`--sample`).
+    pub sample: Option<navikit::sample::Plan>,
     /// Which checks run, and whether warnings fail.
     pub selection: navikit::checks::Selection,
 }
@@ -145,6 +155,7 @@ pub fn parse() -> Result<Parsed, Error> {
         history: a.history,
         smoke_limit: dur("smoke-limit", &a.smoke_limit)?,
         timeout: dur("timeout", &a.timeout)?,
+        sample: a.sample.as_deref().map(|every| navikit::sample::Plan::parse(every, &a.sample_for)).transpose()?,
         selection: a.selection,
     })))
 }

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod prom;
+pub mod sample;
 pub mod startup;
 
 use std::io::Read;
@@ -18,7 +19,8 @@ use serde_json::{Value, json};
 
 use cli::{Parsed, ServiceOptions};
 
-const TOOL: &str = "http-check";
+/// TOOL is the name on every record.
+pub const TOOL: &str = "http-check";
 
 /// CHECKS is the service checks' registry (the start-up test's are [`startup::NAMES`]).
 pub const CHECKS: &[Def] = &[
@@ -41,6 +43,9 @@ pub fn run(p: Parsed) -> Result<Outcome, Error> {
             if o.selection.list {
                 navikit::checks::list(CHECKS, &mut std::io::stdout().lock())?;
                 return Ok(Outcome::Pass);
+            }
+            if let Some(plan) = o.sample {
+                return sample::run(&o, plan);
             }
             let mut out = Runner::stdout(&o.selection);
             let Some(base) = &o.base_url else {
@@ -67,16 +72,22 @@ pub fn run(p: Parsed) -> Result<Outcome, Error> {
     }
 }
 
-struct Resp {
-    status: u16,
-    body: String,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
+    pub(crate) body: String,
     ms: f64,
 }
 
 /// StandIn remembers a stand-in's declaration seen on any response.
-type StandIn = Cell<Option<String>>;
+pub(crate) type StandIn = Cell<Option<String>>;
 
-fn request(agent: &ureq::Agent, method: &str, url: &str, body: Option<&Value>, seen: &StandIn) -> Result<Resp, String> {
+pub(crate) fn request(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    body: Option<&Value>,
+    seen: &StandIn,
+) -> Result<Resp, String> {
     let start = Instant::now();
     let auth = std::env::var("HTTP_CHECK_AUTH").ok().filter(|v| !v.is_empty());
     let result = if method == "POST" {

@@ -43,6 +43,11 @@ pub fn parse_line<'a>(line: &'a [u8], by: &[String], itl: &'a mut Vec<f64>) -> R
     Ok(out)
 }
 
+/// other_kind is the name of a known record kind that is not a probe.
+fn other_kind(kind: &str) -> Option<&'static str> {
+    ["check", "stats", "sample"].into_iter().find(|k| *k == kind)
+}
+
 struct LineVisitor<'b, 'a> {
     by: &'b [String],
     itl_buf: &'a mut Vec<f64>,
@@ -102,7 +107,16 @@ impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'_, 'a> {
                 continue;
             }
             match key {
-                "kind" => kind = Some(map.next_value::<Cow<'de, str>>()?),
+                "kind" => {
+                    let k = map.next_value::<Cow<'de, str>>()?;
+                    // Another kind's fields are not a probe's (a stats record's
+                    // `ok` is a count): skip the rest unread.
+                    if let Some(other) = other_kind(&k) {
+                        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                        return Ok(Parsed::Other(other));
+                    }
+                    kind = Some(k);
+                }
                 "ok" => ok = Some(map.next_value::<bool>()?),
                 "warmup" => view.warmup = map.next_value::<Option<bool>>()?.unwrap_or(false),
                 "latency_ms" => latency = Some(non_negative("latency_ms", map.next_value::<f64>()?)?),
@@ -156,8 +170,7 @@ impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'_, 'a> {
         }
         match kind.as_deref() {
             Some("probe") => {}
-            Some("check") => return Ok(Parsed::Other("check")),
-            Some("stats") => return Ok(Parsed::Other("stats")),
+            Some(other) if other_kind(other).is_some() => return Ok(Parsed::Other(other_kind(other).unwrap_or("?"))),
             Some(other) => return Err(de::Error::custom(format!("unknown record kind `{other}`"))),
             None => return Err(de::Error::missing_field("kind")),
         }

@@ -109,7 +109,8 @@ pub fn options(a: SearchArgs) -> Result<SearchOptions, Error> {
 
 /// needed_requests is the fewest requests that measure what the thresholds read.
 pub fn needed_requests(thresholds: &[Threshold]) -> u64 {
-    let beyond = |fraction: f64| if fraction > 0.0 { (OBSERVATIONS_BEYOND / fraction).ceil() as u64 } else { 0 };
+    // Rounded first: 10 / (1 − 0.9) is 100.00000000000001 in floating point.
+    let beyond = |fraction: f64| if fraction > 0.0 { (OBSERVATIONS_BEYOND / fraction - 1e-6).ceil() as u64 } else { 0 };
     thresholds
         .iter()
         .filter(|t| !t.escalation)
@@ -199,7 +200,16 @@ impl Step {
             return Some("interrupted before every request ended".into());
         }
         self.stats.slo.iter().find(|v| !v.ok && !v.escalation).map(|v| match v.observed {
-            Some(x) => format!("{}: observed {} (limit {})", v.threshold, round3(x), round3(v.limit)),
+            Some(x) => {
+                let unit = if v.metric.contains("_ms.") {
+                    " ms"
+                } else if v.metric.ends_with("_pct") {
+                    " %"
+                } else {
+                    ""
+                };
+                format!("{}: observed {}{unit} (limit {}{unit})", v.threshold, round3(x), round3(v.limit))
+            }
             None => format!("{}: nothing measured", v.threshold),
         })
     }

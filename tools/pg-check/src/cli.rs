@@ -27,7 +27,8 @@ Examples:
   DATABASE_URL=postgresql://navi:***@db:5432/navi_staging?sslmode=require pg-check | report-md validation-log
   pg-check --history results/pg-history.ndjson | tee -a results/pg-history.ndjson
   pg-check --only pg.llm_metrics.rows > before.ndjson; (workload); pg-check --only pg.llm_metrics.rows --rows-baseline before.ndjson
-  pg-check --only pg.audit.encrypted,pg.alembic.head --expected-head 0031_metrics_learning";
+  pg-check --only pg.audit.encrypted,pg.alembic.head --expected-head 0031_metrics_learning
+  pg-check --sample 2s --sample-for 10m > pg-samples.ndjson &  (load); kill %1";
 
 /// Args are the raw arguments.
 #[derive(Debug, Parser)]
@@ -83,6 +84,13 @@ pub struct Args {
     /// Runs of steady growth that count as a leak.
     #[arg(long, default_value_t = 4)]
     pub trend_runs: usize,
+    /// Instead of the checks, sample the server every EVERY while a load runs:
+    /// connections by database and state, and lock waits (sample records).
+    #[arg(long, value_name = "EVERY")]
+    pub sample: Option<String>,
+    /// With --sample: stop after this long at the latest (SIGTERM stops it sooner).
+    #[arg(long, default_value = "1h", value_name = "DURATION", requires = "sample")]
+    pub sample_for: String,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub selection: navikit::checks::Selection,
@@ -121,6 +129,8 @@ pub struct Options {
     pub history: Option<PathBuf>,
     /// Trend length.
     pub trend_runs: usize,
+    /// Sampling instead of checking (`--sample`).
+    pub sample: Option<navikit::sample::Plan>,
     /// Which checks run, and whether warnings fail.
     pub selection: navikit::checks::Selection,
 }
@@ -187,6 +197,7 @@ pub fn check(a: Args) -> Result<Options, Error> {
         audit_key: std::env::var("AUDIT_ENCRYPTION_KEY").ok().filter(|k| !k.trim().is_empty()),
         history: a.history,
         trend_runs: a.trend_runs.max(2),
+        sample: a.sample.as_deref().map(|every| navikit::sample::Plan::parse(every, &a.sample_for)).transpose()?,
         selection: a.selection,
     })
 }

@@ -5,6 +5,7 @@ pub mod checks;
 pub mod cli;
 pub mod conn;
 pub mod fernet_token;
+pub mod sample;
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,8 @@ use navikit::{Error, Outcome};
 use checks::{CHECKS, Ctx};
 use cli::Options;
 
-const TOOL: &str = "pg-check";
+/// TOOL is the name on every record.
+pub const TOOL: &str = "pg-check";
 
 /// run connects, runs the selected checks and writes each verdict as it is reached.
 pub fn run(opts: &Options) -> Result<Outcome, Error> {
@@ -23,6 +25,9 @@ pub fn run(opts: &Options) -> Result<Outcome, Error> {
     if sel.list {
         navikit::checks::list(CHECKS, &mut std::io::stdout().lock())?;
         return Ok(Outcome::Pass);
+    }
+    if let Some(plan) = opts.sample {
+        return sample::run(opts, plan);
     }
     let mut out = Runner::stdout(sel);
     let Some(target) = &opts.target else {

@@ -103,7 +103,7 @@ type Pick = fn(&Distribution) -> f64;
 
 /// CHART_THEME gives the bars a colour that reads on white and on GitHub's
 /// dark theme (the default palette's first colour is a pale yellow there).
-const CHART_THEME: &str =
+pub const CHART_THEME: &str =
     "%%{init: {\"themeVariables\": {\"xyChart\": {\"plotColorPalette\": \"#2f6fb0, #d9480f\"}}}}%%";
 
 /// percentile_chart draws one measure per chart (its name in the title, so
@@ -258,7 +258,15 @@ pub fn render(records: &[Record], baseline: Option<&[Record]>, load: &str) -> Re
         }
         let _ = writeln!(md);
     }
-    if let Some(base) = baseline {
+    for extra in [crate::capacity::section(records), crate::timeline::section(records)].into_iter().flatten() {
+        let _ = writeln!(md, "{extra}");
+    }
+    let mut regressed = false;
+    if let Some((text, worse)) = crate::comparison::section(records) {
+        let _ = writeln!(md, "{text}");
+        regressed = worse;
+    }
+    if let Some(base) = baseline.filter(|_| crate::comparison::section(records).is_none()) {
         let before = base.iter().find_map(|r| match r {
             Record::Stats(s) if s.group.is_empty() => Some(s.as_ref()),
             _ => None,
@@ -298,5 +306,5 @@ pub fn render(records: &[Record], baseline: Option<&[Record]>, load: &str) -> Re
         md,
         "_Percentiles from HDR histograms (3 significant digits); latency of successful requests, end to end; TTFT to the first answer token._"
     );
-    Ok((md, all_met))
+    Ok((md, all_met && !regressed))
 }

@@ -6,12 +6,15 @@
 //! Prometheus alerting rules.
 
 pub mod benchmarks;
+pub mod capacity;
 pub mod checklist;
 pub mod cli;
+pub mod comparison;
 pub mod deployment_log;
 pub mod lessons;
 pub mod prometheus;
 pub mod rules;
+pub mod timeline;
 pub mod validation_log;
 
 use std::io::Write;

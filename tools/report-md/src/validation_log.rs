@@ -41,14 +41,7 @@ fn clean(s: &str) -> String {
 
 /// run_time is when the run happened: the earliest record's `ts`.
 pub fn run_time(records: &[Record]) -> Option<DateTime<Utc>> {
-    records
-        .iter()
-        .map(|r| match r {
-            Record::Check(c) => c.ts,
-            Record::Probe(p) => p.ts,
-            Record::Stats(s) => s.ts,
-        })
-        .min()
+    records.iter().map(Record::ts).min()
 }
 
 /// entry renders one run's lines (without the day heading).
