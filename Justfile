@@ -29,6 +29,21 @@ monday: build
 tuesday RUNS="100" CONCURRENCY="4" RATE="": build
     RUNS={{RUNS}} CONCURRENCY={{CONCURRENCY}} RATE={{RATE}} scripts/week.sh tuesday
 
+# Capacity: the highest open-loop rate at which CAPACITY_THRESHOLDS (default p95<5s) hold → PERFORMANCE_BENCHMARKS.md
+[group('performance')]
+capacity: build
+    scripts/week.sh capacity
+
+# Regression verdict: CURRENT (default: Tuesday's probes) against BASELINE (default: NAVI_BASELINE); exit 1 on a regression
+[group('performance')]
+compare BASELINE="" CURRENT="": build
+    NAVI_COMPARE_BASELINE="{{BASELINE}}" NAVI_COMPARE_CURRENT="{{CURRENT}}" scripts/week.sh compare
+
+# Load and watch: a NAVI load with the database (DATABASE_URL) and the service (STAGING_URL) sampled around it → the timeline in PERFORMANCE_BENCHMARKS.md
+[group('performance')]
+load-watch: build
+    scripts/week.sh load-watch
+
 # Wednesday: audit key, secret and configmap checks, and the two start-up tests (no key must fail, a fresh key must start)
 [group('week')]
 wednesday: build

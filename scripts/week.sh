@@ -16,6 +16,11 @@
 #   NAVI_TARGETS         comma-separated thresholds overriding config/targets.txt (COST_TARGET: the cost one)
 #   NAVI_TABLES_FILE     the tables pg.tables.present expects (default: the plan's llm_metrics, telemetry_events)
 #   ALLOW_SKIP=1         checks that could not look (skip) do not fail the day (they are still logged)
+#   NAVI_BASELINE        the committed baseline (latency-stats --histograms stats) Tuesday compares
+#                        with; Tuesday writes it when missing (default config/baseline-stats.ndjson)
+#   CAPACITY_THRESHOLDS  comma-separated thresholds the capacity search holds (default p95<5s)
+#   CAPACITY_START_RATE, CAPACITY_MAX_RATE, CAPACITY_STEP_TIME   the search's bounds (1, 50, 10s)
+#   WATCH_RATE, WATCH_RUNS, SAMPLE_EVERY   load-watch's load and sampling interval (2, 60, 1s)
 #
 # A tool whose target is not configured reports every check as `skip` (not
 # validated), and a day with any skip, failure or no verdict at all exits 1.
@@ -77,10 +82,18 @@ tuesday() {
   mapfile -t t < <(targets)
   { latency-stats --histograms "${t[@]}" "$OUT/tuesday-probes.ndjson"; latency-stats --by scenario "$OUT/tuesday-probes.ndjson"; } > "$OUT/tuesday-stats.ndjson"
   note $?
-  local base=()
-  [ -f "$OUT/baseline-stats.ndjson" ] && base=(--baseline "$OUT/baseline-stats.ndjson")
-  report-md benchmarks "$OUT/tuesday-stats.ndjson" "${base[@]}" --load "$desc" \
-    --output "$DOCS/PERFORMANCE_BENCHMARKS.md"; note $?
+  # "Performance baseline established": the first run becomes the baseline
+  # (commit it); every later run is judged against it.
+  local baseline=${NAVI_BASELINE:-config/baseline-stats.ndjson}
+  if [ -f "$baseline" ]; then
+    latency-stats --baseline "$baseline" "$OUT/tuesday-probes.ndjson" > "$OUT/compare.ndjson"; note $?
+  else
+    mkdir -p "$(dirname "$baseline")"
+    latency-stats --histograms "$OUT/tuesday-probes.ndjson" > "$baseline"; note $?
+    rm -f "$OUT/compare.ndjson"
+    echo "week: baseline established in $baseline (commit it; later runs are compared with it)" >&2
+  fi
+  LOAD_DESC=$desc benchmarks
   latency-stats --format table "${t[@]}" "$OUT/tuesday-probes.ndjson" >&2
   # The run's numbers for Prometheus (the cost alert reads them).
   if [ -n "${NAVI_TEXTFILE_DIR:-}" ]; then
@@ -88,6 +101,45 @@ tuesday() {
     latency-stats --format prometheus "$OUT/tuesday-probes.ndjson" > "$NAVI_TEXTFILE_DIR/.navi_probe.prom.tmp" &&
       mv "$NAVI_TEXTFILE_DIR/.navi_probe.prom.tmp" "$NAVI_TEXTFILE_DIR/navi_probe.prom"
   fi
+}
+
+# benchmarks renders PERFORMANCE_BENCHMARKS.md from every performance
+# record so far: Tuesday's stats, the baseline verdict, the capacity search
+# and the load-and-watch timeline, whichever exist.
+benchmarks() {
+  local extra=() f
+  for f in compare capacity load-watch; do [ -f "$OUT/$f.ndjson" ] && extra+=("$OUT/$f.ndjson"); done
+  [ -f "$OUT/tuesday-stats.ndjson" ] || { echo "week: no Tuesday run yet: run \`just tuesday\` first" >&2; note 2; return; }
+  report-md benchmarks "$OUT/tuesday-stats.ndjson" "${extra[@]}" --load "${LOAD_DESC:-see the run table}" \
+    --output "$DOCS/PERFORMANCE_BENCHMARKS.md"; note $?
+}
+
+# compare judges a run against the baseline (Tuesday does this itself once a baseline exists).
+compare() {
+  local baseline=${NAVI_COMPARE_BASELINE:-${NAVI_BASELINE:-config/baseline-stats.ndjson}}
+  local current=${NAVI_COMPARE_CURRENT:-$OUT/tuesday-probes.ndjson}
+  latency-stats --baseline "$baseline" "$current" > "$OUT/compare.ndjson"; note $?
+  benchmarks
+}
+
+# capacity: the highest open-loop rate at which the thresholds hold (llm-probe search).
+capacity() {
+  local t=() x
+  IFS=',' read -ra x <<< "${CAPACITY_THRESHOLDS:-p95<5s}"
+  for x in "${x[@]}"; do [ -n "$x" ] && t+=(-t "$x"); done
+  llm-probe search --config "$CONFIG" "${t[@]}" --start-rate "${CAPACITY_START_RATE:-1}" \
+    --max-rate "${CAPACITY_MAX_RATE:-50}" --step-time "${CAPACITY_STEP_TIME:-10s}" > "$OUT/capacity.ndjson"; note $?
+  benchmarks
+}
+
+# load_watch: a NAVI load with the database and the service sampled before,
+# during and after it (scripts/load-watch.sh); the timeline flags a leak.
+load_watch() {
+  local target=()
+  [ -n "${STAGING_URL:-}" ] && target=(--provider navi --base-url "$STAGING_URL")
+  [ -n "${STAGING_URL:-}" ] || target=(--config "$CONFIG")
+  scripts/load-watch.sh "$OUT/load-watch.ndjson" "${target[@]}" --rate "${WATCH_RATE:-2}" --runs "${WATCH_RUNS:-60}"; note $?
+  benchmarks
 }
 
 wednesday() {
@@ -157,8 +209,9 @@ week1() {
 
 for day in "$@"; do
   case "$day" in
-    monday|tuesday|wednesday|thursday|friday|monitor|week1) "$day" ;;
-    *) echo "week: unknown step \`$day\` (monday tuesday wednesday thursday friday monitor week1)" >&2; exit 2 ;;
+    monday|tuesday|wednesday|thursday|friday|monitor|week1|capacity|compare|benchmarks) "$day" ;;
+    load-watch) load_watch ;;
+    *) echo "week: unknown step \`$day\` (monday tuesday wednesday thursday friday monitor week1 capacity compare load-watch benchmarks)" >&2; exit 2 ;;
   esac
 done
 exit "$status"

@@ -81,6 +81,17 @@ fn the_demo_week_writes_the_plans_documents() {
     assert!(bench.contains("| `p95<5s` |"), "{bench}");
     assert!(bench.contains("| **stand-in** |") && bench.contains("(llm-sim)"), "{bench}");
     assert!(bench.contains("xychart-beta horizontal\n"), "{bench}");
+    // The second Tuesday run is judged against the baseline the first established.
+    assert!(bench.contains("## Compared with the baseline") && bench.contains("| latency_ms.p95 |"), "{bench}");
+    // The capacity search found the load model's knee, on a stand-in and saying so.
+    assert!(bench.contains("## Capacity") && bench.contains("| sustainable rate |"), "{bench}");
+    assert!(bench.contains("the rate is the stand-in's, not the service's"), "{bench}");
+    let capacity = read("results/capacity.ndjson");
+    let verdict = capacity.lines().last().expect("a verdict");
+    assert!(verdict.contains("\"check\":\"llm.capacity\",") && verdict.contains("\"status\":\"pass\""), "{verdict}");
+    // Load and watch on the leaking stand-in: the timeline names the database.
+    assert!(bench.contains("**pg_connections{datname=\"navi_staging\"}** rose from"), "{bench}");
+    assert!(bench.contains("it did not fall back"), "{bench}");
     let log = read("docs/staging_validation_log.md");
     assert!(log.starts_with("# Staging Validation Log\n\n## "));
     // monday, wednesday..friday, two monitor rounds: six runs logged, none "all passed".

@@ -32,6 +32,10 @@ use crate::runner;
 pub const CHECK: &str = "llm.capacity";
 /// MAX_STEP_REQUESTS bounds one step, whatever a threshold asks for.
 const MAX_STEP_REQUESTS: u64 = 1_000_000;
+/// QUEUE_GROWTH and QUEUE_SLACK_MS bound how much later sends' median
+/// latency may exceed earlier ones' before the step counts as queueing.
+const QUEUE_GROWTH: f64 = 0.25;
+const QUEUE_SLACK_MS: f64 = 10.0;
 /// OBSERVATIONS_BEYOND is how many observations a step wants past its quantile.
 const OBSERVATIONS_BEYOND: f64 = 10.0;
 
@@ -185,21 +189,32 @@ impl Bracket {
 pub struct Step {
     /// The offered rate.
     pub rate: f64,
-    /// Completions per second over the step's wall time.
+    /// Conversations completed per second, from the first completion to the last.
     pub achieved_rps: f64,
     /// The step's summary with its verdicts.
     pub stats: Stats,
-    /// Every target threshold met, over every planned request.
+    /// Every planned conversation ended (no Ctrl-C).
+    pub complete: bool,
+    /// Set when latency grew through the step (a queue building): the
+    /// median latency of the first and the last third of the sends.
+    pub queue_growth: Option<(f64, f64)>,
+    /// Every target threshold met, every request made, and no queue building.
     pub passed: bool,
 }
 
 impl Step {
     /// Step::failure names the first threshold the step missed.
     pub fn failure(&self) -> Option<String> {
-        if !self.passed && self.stats.slo.iter().all(|v| v.ok || v.escalation) {
-            return Some("interrupted before every request ended".into());
+        let missed = self.stats.slo.iter().find(|v| !v.ok && !v.escalation);
+        if missed.is_none() && !self.passed {
+            return Some(match self.queue_growth {
+                Some((first, last)) if self.complete => format!(
+                    "a queue was building: median latency rose from {first} ms in the first third of the step to {last} ms in the last"
+                ),
+                _ => "interrupted before every request ended".into(),
+            });
         }
-        self.stats.slo.iter().find(|v| !v.ok && !v.escalation).map(|v| match v.observed {
+        missed.map(|v| match v.observed {
             Some(x) => {
                 let unit = if v.metric.contains("_ms.") {
                     " ms"
@@ -277,8 +292,17 @@ fn run_step(
     run.seed = o.run.seed.wrapping_add(u64::from(index));
     let mut acc = GroupAcc::default();
     let mut itl = Vec::new();
-    let began = Instant::now();
-    let done = runner::drive(&run, |mut probe| {
+    // A step's unit is the conversation: when each one's first turn ended,
+    // and its latency by send order.
+    let mut ends: Vec<Instant> = Vec::new();
+    let mut by_send: Vec<(u64, f64)> = Vec::new();
+    runner::drive(&run, |mut probe| {
+        if probe.turn.unwrap_or(0) == 0 {
+            ends.push(Instant::now());
+            if probe.ok {
+                by_send.push((probe.seq, probe.latency_ms));
+            }
+        }
         probe.step = Some(index);
         probe.rate = Some(rate);
         let record = Record::Probe(Box::new(probe));
@@ -288,13 +312,37 @@ fn run_step(
         }
         runner::write_record(out, &record)
     })?;
-    let wall = began.elapsed().as_secs_f64();
     let group = BTreeMap::from([("step".to_string(), index.to_string()), ("rate".to_string(), rate.to_string())]);
     let stats = acc.to_stats(group, &o.thresholds, 5, false);
-    let passed = done == requests && stats.slo.iter().all(|v| v.ok || v.escalation);
     runner::write_record(out, &Record::Stats(Box::new(stats.clone())))?;
-    let achieved_rps = if wall > 0.0 { round3(done as f64 / wall) } else { 0.0 };
-    Ok(Step { rate, achieved_rps, stats, passed })
+    let complete = ends.len() as u64 == requests;
+    let achieved_rps = match (ends.first(), ends.last()) {
+        (Some(a), Some(b)) if *b > *a => round3((ends.len() - 1) as f64 / (*b - *a).as_secs_f64()),
+        _ => 0.0,
+    };
+    let growth = queue_growth(&mut by_send);
+    let passed = complete && growth.is_none() && stats.slo.iter().all(|v| v.ok || v.escalation);
+    Ok(Step { rate, achieved_rps, stats, complete, queue_growth: growth, passed })
+}
+
+/// queue_growth is (first third's, last third's) median latency, by send
+/// order, when latency grew through the step: a server above its capacity
+/// queues, and every later request waits longer, even when the step is too
+/// short for the queue to break a threshold yet. None when stable, or with
+/// fewer than 9 successful requests to judge by.
+pub fn queue_growth(by_send: &mut [(u64, f64)]) -> Option<(f64, f64)> {
+    if by_send.len() < 9 {
+        return None;
+    }
+    by_send.sort_by_key(|p| p.0);
+    let third = by_send.len() / 3;
+    let median = |part: &[(u64, f64)]| {
+        let mut v: Vec<f64> = part.iter().map(|p| p.1).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (first, last) = (median(&by_send[..third]), median(&by_send[by_send.len() - third..]));
+    (last > first * (1.0 + QUEUE_GROWTH) + QUEUE_SLACK_MS).then(|| (round3(first), round3(last)))
 }
 
 /// verdict is the search's final record.
@@ -345,6 +393,7 @@ pub fn verdict(o: &SearchOptions, bracket: &Bracket, steps: &[Step], end: End, u
             "min_requests_per_step": needed_requests(&o.thresholds).max(o.min_requests),
             "curve": steps.iter().map(|s| json!({
                 "rate": round3(s.rate), "achieved_rps": s.achieved_rps, "passed": s.passed,
+                "queue_building": s.queue_growth.is_some(),
                 "p50_ms": s.stats.latency_ms.as_ref().map(|d| d.p50),
                 "p95_ms": s.stats.latency_ms.as_ref().map(|d| d.p95),
                 "p99_ms": s.stats.latency_ms.as_ref().map(|d| d.p99),
@@ -354,4 +403,71 @@ pub fn verdict(o: &SearchOptions, bracket: &Bracket, steps: &[Step], end: End, u
         .expected(json!({"thresholds": thresholds, "precision_pct": o.precision * 100.0}));
     c.stand_in = stand_in;
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_shows_as_latency_growing_through_the_step() {
+        // Stationary noise around 100 ms: no queue.
+        let mut flat: Vec<(u64, f64)> = (0..30).map(|i| (i, 100.0 + (i % 7) as f64 * 5.0)).collect();
+        assert_eq!(queue_growth(&mut flat), None);
+        // Each send waits 4 ms longer than the last (sent out of order): a queue.
+        let mut rising: Vec<(u64, f64)> = (0..30).rev().map(|i| (i, 100.0 + i as f64 * 4.0)).collect();
+        assert_eq!(queue_growth(&mut rising), Some((120.0, 200.0)));
+        // Too few to judge.
+        let mut few: Vec<(u64, f64)> = (0..8).map(|i| (i, 100.0 * (i + 1) as f64)).collect();
+        assert_eq!(queue_growth(&mut few), None);
+    }
+
+    fn opts(start: f64, max: f64) -> SearchOptions {
+        let a =
+            <crate::cli::Cli as clap::Parser>::try_parse_from(["llm-probe", "search", "-t", "p95<1s"]).expect("args");
+        let crate::cli::Command::Search(args) = a.command else { panic!("search") };
+        SearchOptions { start_rate: start, max_rate: max, ..options(args).expect("options") }
+    }
+
+    #[test]
+    fn the_bracket_ramps_up_halves_down_bisects_and_stops_within_the_precision() {
+        let o = opts(4.0, 100.0);
+        let mut b = Bracket { pass: None, fail: None };
+        assert_eq!(b.next(&o), Ok(4.0));
+        b.record(4.0, true);
+        assert_eq!(b.next(&o), Ok(8.0));
+        b.record(8.0, true);
+        b.record(16.0, false);
+        assert_eq!(b.next(&o), Ok(12.0));
+        b.record(12.0, false);
+        assert_eq!(b.next(&o), Ok(10.0));
+        b.record(10.0, true);
+        assert_eq!(b.next(&o), Ok(11.0));
+        b.record(11.0, true);
+        // 12 ≤ 11 × 1.1: bracketed.
+        assert_eq!(b.next(&o), Err(End::Bracketed));
+        // Down from a failing start, and never below start / 1024.
+        let mut down = Bracket { pass: None, fail: Some(4.0) };
+        assert_eq!(down.next(&o), Ok(2.0));
+        down.record(2.0 / 1024.0, false);
+        assert_eq!(down.next(&o), Err(End::NothingPassed));
+        // Up to the maximum, then done.
+        let mut up = Bracket { pass: Some(64.0), fail: None };
+        assert_eq!(up.next(&o), Ok(100.0));
+        up.record(100.0, true);
+        assert_eq!(up.next(&o), Err(End::MaxReached));
+    }
+
+    #[test]
+    fn a_step_asks_for_ten_observations_beyond_the_highest_quantile() {
+        let t = |e: &str| Threshold::parse(e).expect("threshold");
+        assert_eq!(needed_requests(&[t("p95<5s")]), 200);
+        assert_eq!(needed_requests(&[t("p90<5s"), t("ttft.p99<1s")]), 1000);
+        assert_eq!(needed_requests(&[t("success>99%")]), 1000);
+        assert_eq!(needed_requests(&[t("error_rate<5%")]), 200);
+        assert_eq!(needed_requests(&[t("p50<1s"), t("cost_per_request<0.02")]), 20);
+        let mut e = t("p99<1s");
+        e.escalation = true;
+        assert_eq!(needed_requests(&[e]), 0);
+    }
 }

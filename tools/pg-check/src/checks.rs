@@ -561,4 +561,98 @@ mod tests {
         assert_eq!(headroom_status(95.0, 80.0), CheckStatus::Fail);
         assert_eq!(headroom_status(120.0, 99.0), CheckStatus::Fail);
     }
+
+    #[test]
+    fn round2_keeps_two_decimals() {
+        assert_eq!(round2(12.3456), 12.35);
+        assert_eq!(round2(2.0 / 3.0), 0.67);
+        assert_eq!(round2(30.004), 30.0);
+        assert_eq!(round2(0.004), 0.0);
+    }
+
+    #[test]
+    fn revision_number_is_the_numeric_prefix_before_the_underscore() {
+        assert_eq!(revision_number("0031_metrics_learning"), Some(31));
+        assert_eq!(revision_number("0030_add_index"), Some(30));
+        assert_eq!(revision_number("7"), Some(7));
+        assert_eq!(revision_number("a1b2c3d4e5f6"), None, "an Alembic hash id has no number");
+        assert_eq!(revision_number("_0031"), None, "nothing before the underscore");
+        assert_eq!(revision_number(""), None);
+    }
+
+    #[test]
+    fn an_older_numbered_revision_is_behind_the_head() {
+        assert_eq!(
+            behind_or_ahead("0030_add_index", "0031_metrics_learning"),
+            "at 0030_add_index, behind the expected head 0031_metrics_learning: run `alembic upgrade head` (the db-migrate init container)"
+        );
+    }
+
+    #[test]
+    fn a_newer_numbered_revision_is_ahead_of_the_head() {
+        assert_eq!(
+            behind_or_ahead("0032_next_feature", "0031_metrics_learning"),
+            "at 0032_next_feature, ahead of the expected head 0031_metrics_learning: a newer build migrated this database, or --expected-head is stale; do not run `alembic upgrade head` from this image — deploy the newer image or correct --expected-head"
+        );
+    }
+
+    #[test]
+    fn same_number_or_unnumbered_revisions_only_differ() {
+        // Same number, another name (a branch): neither behind nor ahead.
+        assert_eq!(
+            behind_or_ahead("0031_other_branch", "0031_metrics_learning"),
+            "at 0031_other_branch, expected 0031_metrics_learning: compare `alembic history` with the image's migrations before upgrading or downgrading"
+        );
+        assert_eq!(
+            behind_or_ahead("a1b2c3d4e5f6", "0031_metrics_learning"),
+            "at a1b2c3d4e5f6, expected 0031_metrics_learning: compare `alembic history` with the image's migrations before upgrading or downgrading"
+        );
+    }
+
+    /// options_with are pg-check's checked options for a target that is never
+    /// connected to, with `extra` arguments; sslmode is given so that no
+    /// environment variable decides it.
+    fn options_with(extra: &[&str]) -> crate::cli::Options {
+        let base =
+            ["pg-check", "--database-url", "postgresql://navi:pw@db.example:5432/navi_staging", "--sslmode", "disable"];
+        let args = navikit::cli::parse_from::<crate::cli::Args, _, _>(base.iter().chain(extra).copied())
+            .expect("the arguments parse");
+        crate::cli::check(args).expect("the arguments are valid")
+    }
+
+    /// snapshot is a pg_stat_activity reading with nobody active or idle in a transaction.
+    fn snapshot(database: i64, total: i64, usable: i64) -> Activity {
+        Activity { database, active: 0, idle_old: 0, idle_max_s: 0.0, total, usable }
+    }
+
+    /// connection_verdicts judges one snapshot under `extra` arguments, by check name.
+    fn connection_verdicts(extra: &[&str], a: &Activity) -> std::collections::BTreeMap<String, Check> {
+        let opts = options_with(extra);
+        let target = opts.target.as_ref().expect("a target");
+        let ctx = Ctx { opts: &opts, db: target, target: target.display() };
+        connection_checks(&ctx, a).into_iter().map(|c| (c.check.clone(), c)).collect()
+    }
+
+    #[test]
+    fn connections_at_either_end_of_the_expected_range_pass() {
+        let range = ["--connections-min", "2", "--connections-max", "5"];
+        let status = |n| connection_verdicts(&range, &snapshot(n, 10, 100))["pg.connections.database"].status;
+        assert_eq!(status(1), CheckStatus::Warn);
+        assert_eq!(status(2), CheckStatus::Pass);
+        assert_eq!(status(5), CheckStatus::Pass, "the maximum itself is within the range");
+        assert_eq!(status(6), CheckStatus::Warn);
+    }
+
+    #[test]
+    fn headroom_is_the_share_of_usable_connections_in_use() {
+        let m = connection_verdicts(&[], &snapshot(2, 30, 97));
+        let headroom = &m["pg.connections.headroom"];
+        // 30 × 100 / 97 = 30.927…
+        assert_eq!(headroom.observed, Some(serde_json::json!({"used": 30, "usable": 97, "pct": 30.93})));
+        assert_eq!(headroom.message, "30 of 97 usable connections in use (31 %)");
+        assert_eq!(headroom.status, CheckStatus::Pass, "under the default 80 % warning");
+        let status = |total| connection_verdicts(&[], &snapshot(2, total, 97))["pg.connections.headroom"].status;
+        assert_eq!(status(90), CheckStatus::Warn, "92.78 % is past the 80 % warning");
+        assert_eq!(status(97), CheckStatus::Fail, "every usable connection in use");
+    }
 }

@@ -328,3 +328,187 @@ fn null_payloads_are_not_encrypted_ones_and_an_empty_table_list_is_refused() {
     out.assert_code(2);
     assert!(out.stderr.contains("names no table"), "{}", out.stderr);
 }
+
+#[test]
+fn a_database_commented_as_a_stand_in_marks_every_verdict() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "standin");
+    let db = url.rsplit('/').next().unwrap().to_string();
+    // As scripts/demo.sh declares its database; past 200 characters it is cut.
+    let comment = format!("navi-launch stand-in: a throwaway test database {}", "x".repeat(300));
+    pg_client(&url).batch_execute(&format!("COMMENT ON DATABASE {db} IS '{comment}'")).unwrap();
+    let out = pg_check(&url, &["--only", "pg.connect,pg.alembic.head"], None);
+    out.assert_code(0);
+    let m = checks(&out);
+    assert_eq!(m.len(), 2, "{:?}", m.keys());
+    let declared: String = comment.chars().take(200).collect();
+    for (name, c) in &m {
+        assert_eq!(c.stand_in.as_deref(), Some(declared.as_str()), "{name}");
+    }
+    // A comment that mentions the marker but does not open with it declares nothing.
+    pg_client(&url)
+        .batch_execute(&format!("COMMENT ON DATABASE {db} IS 'a copy of staging, no navi-launch stand-in'"))
+        .unwrap();
+    let m = checks(&pg_check(&url, &["--only", "pg.connect"], None));
+    assert_eq!(m["pg.connect"].stand_in, None);
+}
+
+#[test]
+fn connect_reports_the_round_trip_in_milliseconds() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "rtt");
+    let out = pg_check(&url, &["--only", "pg.connect"], None);
+    out.assert_code(0);
+    let m = checks(&out);
+    let observed = m["pg.connect"].observed.as_ref().unwrap();
+    // A SELECT 1 over loopback takes tens of microseconds to milliseconds:
+    // at least 0.01 ms once rounded, and far below a second.
+    let rtt = observed["rtt_ms"].as_f64().unwrap();
+    assert!(rtt > 0.0 && rtt < 1000.0, "round trip {rtt} ms");
+    let connect = observed["connect_ms"].as_f64().unwrap();
+    assert!(connect > 0.0 && connect < 10_000.0, "connected in {connect} ms");
+}
+
+/// options_for are pg-check's checked options for `url`, as the binary
+/// parses them (sslmode given, so no environment variable decides it).
+fn options_for(url: &str) -> pg_check::cli::Options {
+    let args = navikit::cli::parse_from::<pg_check::cli::Args, _, _>([
+        "pg-check",
+        "--database-url",
+        url,
+        "--sslmode",
+        "disable",
+    ])
+    .expect("test set-up");
+    pg_check::cli::check(args).expect("test set-up")
+}
+
+#[test]
+fn activity_counts_pg_checks_own_session_among_the_servers_connections() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "activity");
+    let _held: Vec<postgres::Client> = (0..3).map(|_| pg_client(&url)).collect();
+    let opts = options_for(&url);
+    let target = opts.target.as_ref().unwrap();
+    let ctx = pg_check::checks::Ctx { opts: &opts, db: target, target: target.display() };
+    let mut c = pg_client(&url);
+    // PostgreSQL copies pg_stat_activity once per transaction: inside one,
+    // the reference count sees exactly the backends activity() saw, whatever
+    // the other tests connect or disconnect meanwhile.
+    c.batch_execute("BEGIN").unwrap();
+    let a = pg_check::checks::activity(&ctx, &mut c).unwrap();
+    let seen = c
+        .query_one(
+            "SELECT count(*) FILTER (WHERE backend_type = 'client backend'),
+                    count(*) FILTER (WHERE datname = current_database() AND pid <> pg_backend_pid()),
+                    current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+             FROM pg_stat_activity",
+            &[],
+        )
+        .unwrap();
+    c.batch_execute("COMMIT").unwrap();
+    let (clients, here, usable): (i64, i64, i32) = (seen.get(0), seen.get(1), seen.get(2));
+    // Every client backend of the server, this session (pg-check's own) included.
+    assert_eq!(a.total, clients);
+    assert_eq!(a.usable, i64::from(usable));
+    assert_eq!(a.database, here);
+    assert_eq!((a.database, a.active, a.idle_old), (3, 0, 0), "the three held sessions, idle; this one left out");
+    let headroom = pg_check::checks::connection_checks(&ctx, &a)
+        .into_iter()
+        .find(|v| v.check == "pg.connections.headroom")
+        .unwrap();
+    let observed = headroom.observed.unwrap();
+    assert_eq!((observed["used"].as_i64(), observed["usable"].as_i64()), (Some(clients), Some(i64::from(usable))));
+}
+
+#[test]
+fn connections_at_the_maximum_are_within_the_range() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "atmax");
+    let _held: Vec<postgres::Client> = (0..2).map(|_| pg_client(&url)).collect();
+    let range = ["--only", "pg.connections.database", "--connections-min", "2", "--connections-max", "2"];
+    let out = pg_check(&url, &range, None);
+    out.assert_code(0);
+    let m = checks(&out);
+    assert_eq!(status(&m, "pg.connections.database"), "pass", "{}", m["pg.connections.database"].message);
+    assert_eq!(m["pg.connections.database"].observed, Some(serde_json::json!(2)));
+}
+
+#[test]
+fn rows_added_are_counted_from_a_baseline_that_already_had_rows() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "rowsdiff");
+    seed(&url, None, 0);
+    seed(&url, None, 0);
+    let dir = TempDir::new("rowsdiff");
+    let baseline = dir.path("before.ndjson");
+    let before = pg_check(&url, &["--only", "pg.llm_metrics.rows", "--allow-skip"], None);
+    std::fs::write(&baseline, &before.stdout).unwrap();
+    let args = ["--only", "pg.llm_metrics.rows", "--rows-baseline", baseline.to_str().unwrap()];
+    // Two rows before, two now: nothing was recorded.
+    let out = pg_check(&url, &args, None);
+    out.assert_code(1);
+    let m = checks(&out);
+    assert_eq!(status(&m, "pg.llm_metrics.rows"), "fail");
+    assert_eq!(m["pg.llm_metrics.rows"].observed, Some(serde_json::json!({"rows": 2, "baseline_rows": 2, "added": 0})));
+    assert!(m["pg.llm_metrics.rows"].message.contains("(2 → 2)"), "{}", m["pg.llm_metrics.rows"].message);
+    // One more row: one added, not the sum of the two counts.
+    seed(&url, None, 0);
+    let out = pg_check(&url, &args, None);
+    out.assert_code(0);
+    let m = checks(&out);
+    assert_eq!(m["pg.llm_metrics.rows"].observed, Some(serde_json::json!({"rows": 3, "baseline_rows": 2, "added": 1})));
+    assert!(
+        m["pg.llm_metrics.rows"].message.starts_with("1 row(s) added since "),
+        "{}",
+        m["pg.llm_metrics.rows"].message
+    );
+}
+
+/// history_of is the text of a --history file: one pg.connections.database
+/// record of this database per earlier run, saying `counts` connections.
+fn history_of(url: &str, counts: &[i64]) -> String {
+    let target = pg_check::conn::Target::from_url(url, Some("disable")).expect("test set-up").display();
+    counts
+        .iter()
+        .map(|&n| {
+            let c =
+                Check::new("pg-check", "pg.connections.database", &target, navikit::CheckStatus::Pass, "").observed(n);
+            format!("{}\n", serde_json::to_string(&navikit::Record::Check(c)).expect("test set-up"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_trend_waits_for_enough_runs_of_history() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "fewruns");
+    let _held: Vec<postgres::Client> = (0..2).map(|_| pg_client(&url)).collect();
+    let dir = TempDir::new("fewruns");
+    let hist = dir.path("history.ndjson");
+    std::fs::write(&hist, history_of(&url, &[0, 1])).unwrap();
+    let out =
+        pg_check(&url, &["--only", "pg.connections.trend", "--allow-skip", "--history", hist.to_str().unwrap()], None);
+    out.assert_code(0);
+    let m = checks(&out);
+    assert_eq!(status(&m, "pg.connections.trend"), "skip");
+    assert_eq!(m["pg.connections.trend"].message, "3 run(s) of history; 4 needed to judge a trend");
+    assert_eq!(m["pg.connections.trend"].observed, Some(serde_json::json!([0.0, 1.0, 2.0])));
+}
+
+#[test]
+fn the_trend_judges_only_the_last_runs_and_a_flat_step_is_not_growth() {
+    let pg = pg();
+    let url = pg.fresh_db(&pg.admin_url, "flatstep");
+    let _held: Vec<postgres::Client> = (0..2).map(|_| pg_client(&url)).collect();
+    let dir = TempDir::new("flatstep");
+    let hist = dir.path("history.ndjson");
+    // Six runs with this one (2 connections); the last four are 0, 1, 1, 2.
+    std::fs::write(&hist, history_of(&url, &[5, 4, 0, 1, 1])).unwrap();
+    let out = pg_check(&url, &["--only", "pg.connections.trend", "--history", hist.to_str().unwrap()], None);
+    out.assert_code(0);
+    let m = checks(&out);
+    assert_eq!(status(&m, "pg.connections.trend"), "pass", "{}", m["pg.connections.trend"].message);
+    assert_eq!(m["pg.connections.trend"].message, "no steady growth over the last 4 runs (0, 1, 1, 2)");
+    assert_eq!(m["pg.connections.trend"].observed, Some(serde_json::json!([0.0, 1.0, 1.0, 2.0])));
+}

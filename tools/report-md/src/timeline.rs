@@ -348,3 +348,126 @@ pub fn section(records: &[Record]) -> Option<String> {
     }
     Some(md)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_800_000_000 + s, 0).expect("a time")
+    }
+
+    fn sample(s: i64, series: &str, labels: &[(&str, &str)], value: f64) -> Sample {
+        Sample {
+            ts: at(s),
+            tool: "pg-check".into(),
+            target: String::new(),
+            series: series.into(),
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            value,
+            stand_in: None,
+        }
+    }
+
+    fn probe(s: i64, ok: bool) -> Probe {
+        Probe { ts: at(s), ok, latency_ms: 100.0, ..Probe::default() }
+    }
+
+    /// connections: a gauge read every second from 0 to 29, the load from 10 to 19.
+    fn connections(during: fn(i64) -> f64, after: f64) -> Vec<Sample> {
+        (0..30)
+            .map(|s| {
+                let v = match s {
+                    ..10 => 2.0,
+                    10..20 => during(s),
+                    _ => after,
+                };
+                sample(s, "pg_connections", &[("datname", "navi"), ("state", "idle")], v)
+            })
+            .collect()
+    }
+
+    fn run(samples: &[Sample], probes: &[Probe]) -> Vec<String> {
+        let (s, p): (Vec<&Sample>, Vec<&Probe>) = (samples.iter().collect(), probes.iter().collect());
+        let b = Buckets::new(&p, &s).expect("buckets");
+        flags(&p, &series(&s), load(&p), &b)
+    }
+
+    /// rises keeps the flags about a rise (not the ones about the rate).
+    fn rises(flags: Vec<String>) -> Vec<String> {
+        flags.into_iter().filter(|f| f.contains(" rose from ")).collect::<Vec<_>>()
+    }
+
+    fn steady_load() -> Vec<Probe> {
+        (10..20).flat_map(|s| [probe(s, true), probe(s, true)]).collect()
+    }
+
+    #[test]
+    fn a_gauge_that_stays_up_after_the_load_is_a_leak_and_one_that_falls_back_is_not() {
+        let leak = rises(run(&connections(|s| (s - 8) as f64 * 2.0, 22.0), &steady_load()));
+        assert_eq!(
+            leak,
+            [
+                "**pg_connections{datname=\"navi\"}** rose from 2 to 22 with the load and was still 22 after it ended: it did not fall back — a leak?"
+            ]
+        );
+        let recovered = run(&connections(|s| (s - 8) as f64 * 2.0, 2.0), &steady_load());
+        assert_eq!(rises(recovered.clone()), Vec::<String>::new());
+        // It did move with the load, and that is said.
+        assert_eq!(recovered.len(), 1, "{recovered:?}");
+        assert!(recovered[0].contains("moved with the request rate"), "{recovered:?}");
+        // A rise below max(2, 20 % of the level) is noise.
+        assert!(rises(run(&connections(|_| 3.0, 3.0), &steady_load())).is_empty());
+    }
+
+    #[test]
+    fn without_a_reading_after_the_load_it_says_it_cannot_tell() {
+        let samples: Vec<Sample> = connections(|s| (s - 8) as f64, 0.0).into_iter().filter(|s| s.ts < at(20)).collect();
+        let mut probes = steady_load();
+        probes.push(probe(25, true));
+        assert_eq!(
+            rises(run(&samples, &probes)),
+            [
+                "**pg_connections{datname=\"navi\"}** rose from 2 to 11 with the load; no reading after the load, so whether it fell back is unknown"
+            ]
+        );
+    }
+
+    #[test]
+    fn counters_become_rates_labels_sum_except_places_and_resets_leave_a_gap() {
+        let samples = [
+            sample(0, "http_requests_total", &[("path", "/a")], 10.0),
+            sample(0, "http_requests_total", &[("path", "/b")], 5.0),
+            sample(2, "http_requests_total", &[("path", "/a")], 14.0),
+            sample(2, "http_requests_total", &[("path", "/b")], 7.0),
+            sample(3, "http_requests_total", &[("path", "/a")], 1.0),
+            sample(4, "http_requests_total", &[("path", "/a")], 4.0),
+        ];
+        let s = series(&samples.iter().collect::<Vec<_>>());
+        assert_eq!(s.len(), 1);
+        assert_eq!((s[0].name.as_str(), s[0].counter), ("http_requests_total", true));
+        assert_eq!(s[0].points, [(at(2), 3.0), (at(4), 3.0)]);
+    }
+
+    #[test]
+    fn a_series_that_follows_the_rate_and_errors_that_begin_partway_are_named() {
+        // Completions per second 1, 2, 3, 4 then 1 again; the gauge follows them.
+        let mut probes = Vec::new();
+        let mut samples = Vec::new();
+        for (s, n) in [(0i64, 1), (1, 2), (2, 3), (3, 4), (4, 1), (5, 2)] {
+            for _ in 0..n {
+                probes.push(probe(s, s < 4));
+            }
+            samples.push(sample(s, "queue_depth", &[], n as f64 * 10.0));
+        }
+        let found = run(&samples, &probes);
+        assert!(
+            found.contains(
+                &"**queue_depth** moved with the request rate (correlation 1.00 over 6 intervals)".to_string()
+            ),
+            "{found:?}"
+        );
+        let began = found.iter().find(|f| f.starts_with("errors began")).expect("errors began");
+        assert!(began.starts_with("errors began at +4 s ("), "{began}");
+    }
+}
