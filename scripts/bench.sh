@@ -7,4 +7,5 @@ echo "## Machine"; echo; echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f G
 echo "## latency-stats"; echo; scripts/bench-stats.sh; echo
 echo "## llm-sim"; echo; scripts/bench-sim.sh; echo
 echo "## llm-probe"; echo; scripts/bench-probe.sh; echo
-echo "## pg-check"; echo; scripts/bench-pg.sh
+echo "## pg-check"; echo; scripts/bench-pg.sh; echo
+echo "## Verdicts"; echo; scripts/bench-verdicts.sh

@@ -328,21 +328,26 @@ fn run_step(
 /// queue_growth is (first third's, last third's) median latency, by send
 /// order, when latency grew through the step: a server above its capacity
 /// queues, and every later request waits longer, even when the step is too
-/// short for the queue to break a threshold yet. None when stable, or with
-/// fewer than 9 successful requests to judge by.
+/// short for the queue to break a threshold yet. Growth counts when the last
+/// third's median is over the first third's × 1.25 + 10 ms and its lower
+/// quartile is over the first third's median too (the wait added exceeds the
+/// workload's own spread, so a mix of short and long prompts is not a
+/// queue). None when stable, or with fewer than 9 successful requests.
 pub fn queue_growth(by_send: &mut [(u64, f64)]) -> Option<(f64, f64)> {
     if by_send.len() < 9 {
         return None;
     }
     by_send.sort_by_key(|p| p.0);
     let third = by_send.len() / 3;
-    let median = |part: &[(u64, f64)]| {
+    let quantile = |part: &[(u64, f64)], q: f64| {
         let mut v: Vec<f64> = part.iter().map(|p| p.1).collect();
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        v[((v.len() - 1) as f64 * q).round() as usize]
     };
-    let (first, last) = (median(&by_send[..third]), median(&by_send[by_send.len() - third..]));
-    (last > first * (1.0 + QUEUE_GROWTH) + QUEUE_SLACK_MS).then(|| (round3(first), round3(last)))
+    let (early, late) = (&by_send[..third], &by_send[by_send.len() - third..]);
+    let (first, last) = (quantile(early, 0.5), quantile(late, 0.5));
+    let grew = last > first * (1.0 + QUEUE_GROWTH) + QUEUE_SLACK_MS && quantile(late, 0.25) > first;
+    grew.then(|| (round3(first), round3(last)))
 }
 
 /// verdict is the search's final record.
@@ -417,6 +422,11 @@ mod tests {
         // Each send waits 4 ms longer than the last (sent out of order): a queue.
         let mut rising: Vec<(u64, f64)> = (0..30).rev().map(|i| (i, 100.0 + i as f64 * 4.0)).collect();
         assert_eq!(queue_growth(&mut rising), Some((120.0, 200.0)));
+        // A mix of short and long answers, the late third a little slower: its
+        // lower quartile is still below the early median, so no queue.
+        let mut mixed: Vec<(u64, f64)> =
+            (0..30).map(|i| (i, if i % 2 == 0 { 100.0 } else { 1000.0 } + if i >= 20 { 200.0 } else { 0.0 })).collect();
+        assert_eq!(queue_growth(&mut mixed), None);
         // Too few to judge.
         let mut few: Vec<(u64, f64)> = (0..8).map(|i| (i, 100.0 * (i + 1) as f64)).collect();
         assert_eq!(queue_growth(&mut few), None);
