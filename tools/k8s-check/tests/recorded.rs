@@ -200,3 +200,46 @@ fn list_prints_every_check() {
     assert_eq!(out.stdout.lines().count(), 15);
     assert!(out.stdout.contains("k8s.rollout.complete"));
 }
+
+#[test]
+fn error_lines_up_to_the_limit_warn_and_only_beyond_it_fail() {
+    // The log-errors variant has 13 error lines in one container's last 4 hours.
+    let api = K8sApi::start("log-errors");
+    let out = api.cmd("k8s-check").args(["--only", "k8s.logs.errors", "--max-log-errors", "13"]).run();
+    out.assert_code(0);
+    let cs = checks(&out);
+    assert_eq!(status_of(&cs, "k8s.logs.errors"), ["warn", "pass"]);
+    assert_eq!(cs[0].target, "navi-staging/navi-backend-7d9f8c6b5-x2x4z/backend");
+    assert!(
+        cs[0].message.starts_with(
+            "13 error line(s) in the last 4 h; top: 12× ERROR: connection to db failed after #ms (request #); 1× "
+        ),
+        "{}",
+        cs[0].message
+    );
+    assert_eq!(cs[0].observed.as_ref().unwrap()["lines"], 13);
+    assert_eq!(cs[1].message, "no error lines in the last 4 h");
+    assert_eq!(cs[1].observed.as_ref().unwrap()["lines"], 0);
+    let out = api.cmd("k8s-check").args(["--only", "k8s.logs.errors", "--max-log-errors", "12"]).run();
+    out.assert_code(1);
+    assert_eq!(status_of(&checks(&out), "k8s.logs.errors"), ["fail", "pass"]);
+}
+
+#[test]
+fn a_missing_envfrom_source_fails_the_audit_key_unless_it_is_optional() {
+    // AUDIT_ENCRYPTION_KEY comes from envFrom: the audit-key secret, then an
+    // overrides ConfigMap that does not exist. The kubelet refuses to start
+    // the container unless that reference is `optional: true`.
+    let (cs, out) = verdicts("audit-key-envfrom-missing", "k8s.audit_key.production");
+    out.assert_code(1);
+    assert_eq!(status_of(&cs, "k8s.audit_key.production"), ["fail"]);
+    assert_eq!(cs[0].message, "backend: AUDIT_ENCRYPTION_KEY: envFrom configmaps navi-backend-overrides not found");
+    let (cs, out) = verdicts("audit-key-envfrom-optional", "k8s.audit_key.production");
+    out.assert_code(0);
+    assert_eq!(status_of(&cs, "k8s.audit_key.production"), ["pass"]);
+    assert_eq!(
+        cs[0].message,
+        "AUDIT_ENCRYPTION_KEY is a valid Fernet key (backend: from envFrom secrets navi-audit-key)"
+    );
+    assert!(!out.stdout.contains("cw_0x689RpI"), "the audit key must not be printed");
+}

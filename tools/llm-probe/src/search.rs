@@ -370,7 +370,7 @@ pub fn verdict(o: &SearchOptions, bracket: &Bracket, steps: &[Step], end: End, u
             format!(
                 "sustainable rate {p} req/s (fails at {} req/s: {})",
                 bracket.fail.map(round3).unwrap_or_default(),
-                first_failure.clone().unwrap_or_default()
+                steps.iter().find(|s| Some(s.rate) == bracket.fail).and_then(Step::failure).unwrap_or_default()
             ),
         ),
         (End::MaxReached, Some(p)) => {
