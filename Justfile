@@ -85,16 +85,19 @@ week1: tools
 demo:
     scripts/demo.sh
 
-# Run the probe as a Kubernetes Indexed Job of N pods and merge their histograms (deploy/k8s/llm-probe-job.yaml)
+# Run the probe as a Kubernetes Indexed Job of N pods (ConfigMaps from the repo, a common start), merge their histograms and judge the targets once
 [group('scale')]
-distributed-probe N="4" NAMESPACE="navi-staging": build
-    sed 's/completions: 4 .*/completions: {{N}}/; s/parallelism: 4/parallelism: {{N}}/; s/value: "4"}/value: "{{N}}"}/' deploy/k8s/llm-probe-job.yaml | kubectl apply -n {{NAMESPACE}} -f -
-    kubectl wait -n {{NAMESPACE}} --for=condition=complete --timeout=2h job/llm-probe
-    kubectl logs -n {{NAMESPACE}} -l job-name=llm-probe --tail=-1 --max-log-requests={{N}} | grep '^{"kind":"stats"' | latency-stats --merge --format table
+distributed-probe N="4" NAMESPACE="navi-staging": tools
+    NAMESPACE={{NAMESPACE}} scripts/distributed-probe.sh run {{N}}
+
+# Rehearse the Job here: the rendered pods' exact command N times, merged as the real run merges
+[group('scale')]
+distributed-rehearsal N="4": tools
+    scripts/distributed-probe.sh rehearse {{N}} | latency-stats --merge --targets config/targets.txt --format table
 
 # Shard I of N of a probe run, as one pod of the Indexed Job does (local stand-in for distributed-probe)
 [group('scale')]
-probe-shard I N RATE="20" DURATION="30s": build
+probe-shard I N RATE="20" DURATION="30s": tools
     llm-probe run --shard {{I}}/{{N}} --rate {{RATE}} --duration {{DURATION}} | latency-stats --histograms
 
 # fmt check, clippy, tests (what CI runs)

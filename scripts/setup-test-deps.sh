@@ -37,8 +37,8 @@ scripts/check-dashboards.sh >/dev/null
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
   need_apt python3 python3-venv python3-pip
 fi
-PY_PKGS="anthropic==2.14.0 openai==3.57.0 prometheus_client==0.26.0 fastapi==0.165.0 uvicorn==0.54.0 alembic==1.20.1 psycopg2-binary==2.9.13"
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import anthropic, openai, prometheus_client, fastapi, uvicorn, alembic, psycopg2' 2>/dev/null; then
+PY_PKGS="anthropic==2.14.0 openai==3.57.0 prometheus_client==0.26.0 fastapi==0.165.0 uvicorn==0.54.0 alembic==1.20.1 psycopg2-binary==2.9.13 kubernetes==37.0.2"
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import anthropic, openai, prometheus_client, fastapi, uvicorn, alembic, psycopg2, kubernetes' 2>/dev/null; then
   echo "scripts: creating .venv with $PY_PKGS" >&2
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check $PY_PKGS

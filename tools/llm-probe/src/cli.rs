@@ -150,6 +150,10 @@ pub struct RunArgs {
     /// After Ctrl-C, how long in-flight requests may finish.
     #[arg(long, default_value = "10s", value_name = "DURATION")]
     pub grace: String,
+    /// Start at this time (RFC 3339, at most 1 h ahead), so the pods of a
+    /// distributed run load the target together.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
 }
 
 /// PreflightArgs are `preflight`'s flags.
@@ -316,6 +320,8 @@ pub struct RunOptions {
     pub seed: u64,
     /// Grace period after Ctrl-C.
     pub grace: Duration,
+    /// When to start (`--start-at`).
+    pub start_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Parsed is what the command line asked for.
@@ -439,6 +445,20 @@ pub fn target(c: &Common) -> Result<Target, Error> {
     })
 }
 
+/// MAX_START_AHEAD bounds `--start-at`: a start days away is a typo.
+const MAX_START_AHEAD: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// start_at reads `--start-at`: RFC 3339, at most an hour ahead.
+fn start_at(v: &str) -> Result<chrono::DateTime<chrono::Utc>, Error> {
+    let t = chrono::DateTime::parse_from_rfc3339(v.trim())
+        .map_err(|e| Error::input(format!("--start-at `{v}`: not an RFC 3339 time ({e})")))?
+        .with_timezone(&chrono::Utc);
+    if t - chrono::Utc::now() > MAX_START_AHEAD {
+        return Err(Error::input(format!("--start-at `{v}` is more than an hour ahead")));
+    }
+    Ok(t)
+}
+
 /// has_userinfo says whether a URL carries `user[:password]@` before its host.
 fn has_userinfo(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -520,6 +540,7 @@ fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
         run_id,
         seed: a.seed,
         grace: dur("grace", &a.grace)?,
+        start_at: a.start_at.as_deref().map(start_at).transpose()?,
         target,
     })
 }

@@ -72,6 +72,9 @@ pub fn run(opts: &RunOptions) -> Result<Outcome, Error> {
         );
         bar
     });
+    if let Some(at) = opts.start_at {
+        wait_until(at, opts.grace);
+    }
     let mut out = RecordWriter::stdout();
     let written = drive(opts, |probe| {
         write_record(&mut out, &Record::Probe(Box::new(probe)))?;
@@ -88,6 +91,23 @@ pub fn run(opts: &RunOptions) -> Result<Outcome, Error> {
         return Err(Error::Interrupted);
     }
     Ok(Outcome::Pass)
+}
+
+/// wait_until sleeps until a wall-clock time (a start already past starts
+/// at once), in slices so Ctrl-C is not kept waiting.
+fn wait_until(at: chrono::DateTime<Utc>, grace: Duration) {
+    install_signals(grace);
+    let left = (at - Utc::now()).to_std().unwrap_or_default();
+    if left > Duration::ZERO {
+        eprintln!("llm-probe: starting at {} (in {} s)", at.format("%H:%M:%S%.3f UTC"), left.as_secs());
+    }
+    while !stop_requested() {
+        let Ok(left) = (at - Utc::now()).to_std() else { break };
+        if left.is_zero() {
+            break;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(100)));
+    }
 }
 
 /// interrupted says whether Ctrl-C ended the run.

@@ -99,6 +99,7 @@ pub fn options(a: SearchArgs) -> Result<SearchOptions, Error> {
             run_id,
             seed: a.seed,
             grace: Duration::from_secs(10),
+            start_at: None,
         },
         thresholds,
         start_rate: a.start_rate,
