@@ -301,3 +301,16 @@ fn increasing(
         check(CheckStatus::Warn, format!("counters did not grow {what}: {}", flat.join(", "))).observed(observed)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_is_rounded_to_a_tenth_of_a_millisecond() {
+        assert_eq!(round1(1234.5678), 1234.6);
+        assert_eq!(round1(12.04), 12.0);
+        assert_eq!(round1(7.0), 7.0);
+        assert_eq!(round1(0.0), 0.0);
+    }
+}

@@ -22,13 +22,10 @@ fn valid_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
+/// parse_value reads a sample value; Rust's float syntax already takes the
+/// exposition format's `+Inf`, `-Inf` and `NaN` (any case, optional sign).
 fn parse_value(s: &str) -> Option<f64> {
-    match s {
-        "+Inf" | "Inf" => Some(f64::INFINITY),
-        "-Inf" => Some(f64::NEG_INFINITY),
-        "NaN" => Some(f64::NAN),
-        _ => s.parse().ok(),
-    }
+    s.parse().ok()
 }
 
 fn parse_labels(s: &str) -> Result<(BTreeMap<String, String>, &str), String> {
@@ -165,5 +162,42 @@ mod tests {
         assert!(parse("x{a=\"1\" 2").unwrap_err().contains("line 1"));
         assert!(parse("x one").unwrap_err().contains("bad sample value"));
         assert!(parse("# TYPE x bogus").unwrap_err().contains("unknown metric type"));
+    }
+
+    #[test]
+    fn help_lines_declare_a_family_and_need_a_valid_name() {
+        let declared = parse("# HELP calls_total Calls made.\n").unwrap();
+        assert!(declared.families.contains("calls_total"), "{declared:?}");
+        assert_eq!(total(&declared, "calls_total"), Some(0.0));
+        assert_eq!(parse("up 1\n# HELP\n").unwrap_err(), "line 2: # HELP without a metric name");
+        assert_eq!(parse("# HELP 9lives Lives.\n").unwrap_err(), "line 1: # HELP without a metric name");
+        // Any other comment is only a comment.
+        assert_eq!(parse("# a note\n# EOF\n").unwrap(), Scrape::default());
+    }
+
+    #[test]
+    fn metric_names_follow_the_prometheus_rule() {
+        for good in ["up", "_private", ":recorded", "job:rate5m", "a_b:c9"] {
+            assert!(valid_name(good), "{good} is a valid name");
+        }
+        for bad in ["", "9lives", "a-b", "a.b", "a b", "é"] {
+            assert!(!valid_name(bad), "{bad} is not a valid name");
+        }
+        let s = parse("_hidden 1\n:recorded 2\njob:rate5m 3\n").unwrap();
+        assert_eq!(
+            s.samples.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+            ["_hidden", ":recorded", "job:rate5m"]
+        );
+        assert_eq!(parse("a-b 1\n").unwrap_err(), "line 1: bad metric name `a-b`");
+    }
+
+    #[test]
+    fn special_values_parse_as_prometheus_spells_them() {
+        assert_eq!(parse_value("+Inf"), Some(f64::INFINITY));
+        assert_eq!(parse_value("Inf"), Some(f64::INFINITY));
+        assert_eq!(parse_value("-Inf"), Some(f64::NEG_INFINITY));
+        assert!(parse_value("NaN").is_some_and(f64::is_nan));
+        assert_eq!(parse_value("1e3"), Some(1000.0));
+        assert_eq!(parse_value("many"), None);
     }
 }

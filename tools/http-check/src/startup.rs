@@ -300,3 +300,95 @@ fn with_key(cmd: &str, health_url: &str, target: &str, timeout: Duration) -> Che
     }
     c
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    /// KEPT is the tail the module promises to keep (256 KiB), written out
+    /// so that a change to OUTPUT_KEPT cannot move the test's own bounds.
+    const KEPT: usize = 256 * 1024;
+
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i % 251) as u8).collect()
+    }
+
+    /// drained is what drain_into keeps of `input` (read in 8 KiB chunks).
+    fn drained(input: &[u8]) -> Vec<u8> {
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        drain_into(Cursor::new(input.to_vec()), Arc::clone(&kept)).join().expect("the drain thread panicked");
+        let guard = kept.lock().expect("the drain buffer is not poisoned");
+        guard.clone()
+    }
+
+    /// wait_for waits until the service has printed `text`.
+    fn wait_for(svc: &Service, text: &str) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if svc.output.lock().map(|o| String::from_utf8_lossy(&o).contains(text)).unwrap_or(false) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("the service never printed {text:?}");
+    }
+
+    #[test]
+    fn the_kept_tail_is_a_quarter_mebibyte() {
+        assert_eq!(OUTPUT_KEPT, KEPT);
+    }
+
+    #[test]
+    fn output_up_to_twice_the_tail_is_kept_whole() {
+        let input = pattern(2 * KEPT);
+        let kept = drained(&input);
+        assert_eq!(kept.len(), 2 * KEPT);
+        assert!(kept == input, "the output was cut before it passed twice the tail");
+    }
+
+    #[test]
+    fn output_past_twice_the_tail_is_cut_to_its_last_quarter_mebibyte() {
+        let input = pattern(2 * KEPT + 8192);
+        let kept = drained(&input);
+        assert_eq!(kept.len(), KEPT);
+        assert!(kept[..] == input[input.len() - KEPT..], "what is kept is not the output's tail");
+    }
+
+    #[test]
+    fn the_last_line_is_the_last_non_blank_one() {
+        assert_eq!(last_line("first\nthe last words\n\n   \n"), "the last words");
+        assert_eq!(last_line("only\n"), "only");
+        assert_eq!(last_line(""), "");
+    }
+
+    #[test]
+    fn stop_lets_the_service_finish_its_term_handler_and_returns_once_it_exits() {
+        // The handler needs half a second: KILL right after TERM would cut it short.
+        let svc =
+            Service::start("trap 'sleep 0.5; echo stopped-gracefully; exit 0' TERM; echo up; sleep 10 & wait", None)
+                .expect("start sh");
+        wait_for(&svc, "up");
+        let stopping = Instant::now();
+        let out = svc.stop();
+        let took = stopping.elapsed();
+        assert!(out.contains("stopped-gracefully"), "KILL came before the grace ran out: {out:?}");
+        assert!(
+            took < Duration::from_secs(2),
+            "stop kept waiting after the service and its output had ended: {took:?}"
+        );
+    }
+
+    #[test]
+    fn stop_waits_a_bounded_time_for_output_from_a_worker_that_left_the_group() {
+        // A worker in its own session escapes the group's TERM and KILL but holds
+        // the pipes: its last words, half a second later, are still collected.
+        let svc = Service::start("setsid sh -c 'echo escaped; sleep 0.5; echo late-line' & exec sleep 10", None)
+            .expect("start sh");
+        wait_for(&svc, "escaped");
+        let out = svc.stop();
+        assert!(out.contains("late-line"), "stop returned before the escaped worker's output ended: {out:?}");
+    }
+}

@@ -92,3 +92,55 @@ fn a_busy_health_port_is_reported_before_starting() {
     out.assert_code(1);
     assert!(m.values().all(|c| c.status.as_str() == "error" && c.message.contains("already in use")), "{m:?}");
 }
+
+#[test]
+fn a_non_zero_exit_that_does_not_name_the_key_fails() {
+    let (out, m) = startup("echo 'config error: DATABASE_URL is not set'; exit 1", free_port());
+    out.assert_code(1);
+    let required = &m["startup.audit_key.required"];
+    assert_eq!(required.status.as_str(), "fail", "{}", required.message);
+    assert_eq!(required.message, "exited 1 but did not name AUDIT_ENCRYPTION_KEY: the message must say what to set");
+    assert_eq!(required.observed, Some(serde_json::json!(1)));
+    let enabled = &m["startup.audit_key.enabled"];
+    assert_eq!(enabled.status.as_str(), "fail", "{}", enabled.message);
+    assert_eq!(enabled.message, "exited 1 with a valid key: config error: DATABASE_URL is not set");
+}
+
+#[test]
+fn exiting_zero_without_the_key_fails_even_when_the_output_names_it() {
+    let (out, m) = startup("echo 'AUDIT_ENCRYPTION_KEY is not set: audit logs stay plain'; exit 0", free_port());
+    out.assert_code(1);
+    let required = &m["startup.audit_key.required"];
+    assert_eq!(required.status.as_str(), "fail", "{}", required.message);
+    assert_eq!(required.message, "exited 0 without the key: production must refuse to start");
+    assert_eq!(required.observed, Some(serde_json::json!(0)));
+    let enabled = &m["startup.audit_key.enabled"];
+    assert_eq!(enabled.status.as_str(), "fail", "{}", enabled.message);
+    assert_eq!(enabled.message, "exited 0 with a valid key: AUDIT_ENCRYPTION_KEY is not set: audit logs stay plain");
+}
+
+#[test]
+fn a_command_that_cannot_start_shows_the_last_non_blank_line() {
+    let (out, m) = startup("echo 'first line'; echo 'the last words'; echo; echo '   '; exit 127", free_port());
+    out.assert_code(1);
+    let required = &m["startup.audit_key.required"];
+    assert_eq!(required.status.as_str(), "error", "{}", required.message);
+    assert_eq!(required.message, "the command could not start (exit 127): the last words");
+    assert_eq!(required.observed, Some(serde_json::json!(127)));
+    let enabled = &m["startup.audit_key.enabled"];
+    assert_eq!(enabled.status.as_str(), "fail", "{}", enabled.message);
+    assert_eq!(enabled.message, "exited 127 with a valid key: the last words");
+}
+
+#[test]
+fn a_service_killed_by_a_signal_is_reported_as_exit_minus_one() {
+    let (out, m) = startup("echo dying; kill -9 $$", free_port());
+    out.assert_code(1);
+    let required = &m["startup.audit_key.required"];
+    assert_eq!(required.status.as_str(), "fail", "{}", required.message);
+    assert_eq!(required.message, "exited -1 but did not name AUDIT_ENCRYPTION_KEY: the message must say what to set");
+    assert_eq!(required.observed, Some(serde_json::json!(-1)));
+    let enabled = &m["startup.audit_key.enabled"];
+    assert_eq!(enabled.status.as_str(), "fail", "{}", enabled.message);
+    assert_eq!(enabled.message, "exited -1 with a valid key: dying");
+}
