@@ -24,7 +24,11 @@ LOAD=${LOAD:---rate 20 --arrival poisson --duration 5m}
 render() {
   local n=$1
   case "$n" in ''|*[!0-9]*|0) echo "distributed-probe: N must be a positive number, got '$n'" >&2; exit 2 ;; esac
-  case "$LOAD$IMAGE" in *[\"\\@]*) echo "distributed-probe: LOAD and NAVI_IMAGE may not contain quotes, backslashes or @" >&2; exit 2 ;; esac
+  # Everything substituted into the manifest is checked first: no YAML or sed
+  # metacharacters can reach it.
+  [[ $NS =~ ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$ ]] || { echo "distributed-probe: NAMESPACE '$NS' is not a Kubernetes name" >&2; exit 2; }
+  [[ $IMAGE =~ ^[A-Za-z0-9][A-Za-z0-9._/:-]*(@sha256:[a-f0-9]{64})?$ ]] || { echo "distributed-probe: NAVI_IMAGE is not an image reference" >&2; exit 2; }
+  [[ $LOAD =~ ^[A-Za-z0-9\ ._:/=%,-]*$ ]] || { echo "distributed-probe: LOAD may hold only llm-probe flags (letters, digits, spaces, . _ : / = % , -)" >&2; exit 2; }
   local start
   start=$(date -u -d "+${START_DELAY:-60} seconds" +%Y-%m-%dT%H:%M:%SZ)
   kubectl create configmap llm-probe-config -n "$NS" --from-file=real_llm_config.yaml="$CONFIG" --dry-run=client -o yaml
@@ -92,7 +96,16 @@ case "${1:-}" in
   run)
     n=${2:?N}
     render "$n" | kubectl apply -n "$NS" -f -
-    kubectl wait -n "$NS" --for=condition=complete --timeout=2h job/llm-probe
+    # Complete or Failed, whichever comes first (backoffLimit 0: one failed pod fails the Job).
+    for _ in $(seq 720); do
+      state=$(kubectl get -n "$NS" job/llm-probe -o jsonpath='{.status.conditions[?(@.status=="True")].type}')
+      case "$state" in
+        *Complete*) break ;;
+        *Failed*) echo "distributed-probe: the Job failed: kubectl -n $NS describe job/llm-probe" >&2; exit 1 ;;
+      esac
+      sleep 10
+    done
+    case "$state" in *Complete*) ;; *) echo "distributed-probe: the Job did not finish within 2 h" >&2; exit 1 ;; esac
     kubectl logs -n "$NS" -l job-name=llm-probe --tail=-1 --max-log-requests="$n" | grep '^{"kind":"stats"' > "${NAVI_OUT:-results}/distributed-stats.ndjson"
     got=$(wc -l < "${NAVI_OUT:-results}/distributed-stats.ndjson")
     [ "$got" -eq "$n" ] || { echo "distributed-probe: $got of $n pods printed their stats" >&2; exit 1; }

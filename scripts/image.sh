@@ -43,11 +43,12 @@ for t in "${TOOLS[@]}"; do
   "${runner[@]}" "/usr/local/bin/$t" --version
 done
 # A pipeline inside the root: the simulator, the probe and the stats, nothing else.
-"${runner[@]}" /bin/sh -c true 2>/dev/null && echo "image: note: the root has a shell" >&2 || true
-"${runner[@]}" /usr/local/bin/llm-sim --listen 127.0.0.1:18555 --speed 0 2>/dev/null &
+port=$(free_port)
+"${runner[@]}" /usr/local/bin/llm-sim --listen "127.0.0.1:$port" --speed 0 2>/dev/null &
 sim=$!
-sleep 1
-"${runner[@]}" /usr/local/bin/llm-probe run --base-url http://127.0.0.1:18555 --runs 20 2>/dev/null > "$root/tmp/probes.ndjson"
-kill "$sim" 2>/dev/null || true
-"${runner[@]}" /usr/local/bin/latency-stats --format table /tmp/probes.ndjson
+trap 'kill "$sim" 2>/dev/null; rm -rf "$root"' EXIT
+for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
+"${runner[@]}" /usr/local/bin/llm-probe run --base-url "http://127.0.0.1:$port" --runs 20 2>/dev/null > "$root/tmp/probes.ndjson"
+# Every request must have succeeded, or the pipeline proved nothing.
+"${runner[@]}" /usr/local/bin/latency-stats --format table -t 'success>=100%' -t 'requests>=20' /tmp/probes.ndjson
 echo "image: verified: every tool runs with only its own shared libraries; build the image on a machine with docker, podman or buildah" >&2

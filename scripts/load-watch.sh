@@ -15,9 +15,19 @@ every=${SAMPLE_EVERY:-1s}
 settle=${SETTLE:-5}
 tmp=$(mktemp -d)
 pids=()
+sampler_failed=0
 stop_samplers() {
+  local p rc
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  # A sampler stuck in a read ends itself 5 s after TERM; KILL it after 10.
+  ( sleep 10; for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done ) &
+  local killer=$!
+  for p in "${pids[@]}"; do
+    rc=0
+    wait "$p" 2>/dev/null || rc=$?
+    [ "$rc" = 0 ] || sampler_failed=1
+  done
+  kill "$killer" 2>/dev/null || true
   pids=()
 }
 trap 'stop_samplers; rm -rf "$tmp"' EXIT
@@ -40,5 +50,11 @@ llm-probe run "$@" > "$tmp/probe.ndjson" || rc=$?
 sleep "$settle"
 stop_samplers
 cat "$tmp/probe.ndjson" "$tmp"/pg.ndjson "$tmp"/http.ndjson 2>/dev/null > "$out" || true
-echo "load-watch: $(wc -l < "$out") records in $out" >&2
+samples=$(grep -c '"kind":"sample"' "$out" || true)
+echo "load-watch: $(wc -l < "$out") records ($samples samples) in $out" >&2
+# Nothing watched is not a watched load: a sampler that never read, or none configured, fails the run.
+if [ "$sampler_failed" = 1 ] || [ "$samples" = 0 ]; then
+  echo "load-watch: the server was not watched (a sampler failed or none was configured): see its messages above" >&2
+  [ "$rc" = 0 ] && rc=1
+fi
 exit "$rc"

@@ -4,6 +4,7 @@
 //! recipe stops the samplers with SIGTERM when the load ends), so a sampler
 //! left behind by a failed recipe still ends on its own.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,23 @@ use crate::record::{Record, Sample};
 use crate::{Error, Outcome};
 
 static STOP: AtomicBool = AtomicBool::new(false);
+/// WRITING is held while a record is written, so a forced exit never cuts a line.
+static WRITING: Mutex<()> = Mutex::new(());
+/// STOP_GRACE is how long a reading may still take after SIGTERM, and
+/// BOUND_GRACE how long past `--sample-for`: a server that stops answering
+/// mid-query cannot keep the sampler (and the recipe waiting on it) alive.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+const BOUND_GRACE: Duration = Duration::from_secs(30);
+
+/// exit_after ends the process after `wait`, between two records.
+fn exit_after(wait: Duration, why: &'static str) {
+    std::thread::spawn(move || {
+        std::thread::sleep(wait);
+        let _guard = WRITING.lock();
+        eprintln!("sample: {why}");
+        std::process::exit(0)
+    });
+}
 
 /// Plan is how often and for how long to sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +65,12 @@ pub fn run(
     out: &mut RecordWriter<impl std::io::Write>,
     mut read: impl FnMut() -> Result<Vec<Sample>, String>,
 ) -> Result<Outcome, Error> {
-    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    let _ = ctrlc::set_handler(|| {
+        if !STOP.swap(true, Ordering::SeqCst) {
+            exit_after(STOP_GRACE, "a reading outlived the stop signal; stopped without it");
+        }
+    });
+    exit_after(plan.bound.saturating_add(BOUND_GRACE), "a reading outlived --sample-for; stopped without it");
     let start = Instant::now();
     let (mut good, mut last_error) = (0u64, None);
     let mut tick = 0u32;
@@ -55,6 +78,7 @@ pub fn run(
         match read() {
             Ok(samples) => {
                 good += 1;
+                let _guard = WRITING.lock();
                 for s in samples {
                     out.write(&Record::Sample(s))?;
                 }

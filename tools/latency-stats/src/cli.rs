@@ -148,6 +148,12 @@ pub fn thresholds(flags: &[String], targets: Option<&str>) -> Result<Vec<Thresho
 /// check validates raw arguments into options.
 pub fn check(args: Args) -> Result<Options, Error> {
     let thresholds = thresholds(&args.thresholds, args.targets.as_deref())?;
+    if args.baseline.is_some() && !thresholds.is_empty() {
+        // Judged against the baseline only: a threshold here would be dropped.
+        return Err(Error::input(
+            "--baseline compares two runs and judges no --threshold/--targets: run latency-stats without --baseline for those",
+        ));
+    }
     let by: Vec<String> = args.by.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = match args.jobs {

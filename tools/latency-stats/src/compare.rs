@@ -196,21 +196,53 @@ pub const IMPROVED: &str = "improved";
 /// NO_CHANGE: neither.
 pub const NO_CHANGE: &str = "no significant change";
 
-/// compare judges every metric both groups have; `alpha` is split over them.
-pub fn compare(base: &GroupAcc, cur: &GroupAcc, tol: &Tolerances, seed: u64) -> Vec<(Compared, Option<Change>)> {
-    let judged = COMPARED.iter().filter(|c| value(base, **c).is_some() && value(cur, **c).is_some()).count().max(1);
+/// Compared is one metric's outcome: a change, or why it could not be judged.
+pub type Outcome = (Compared, Result<Change, String>);
+
+/// compare judges every metric either group has; `alpha` is split over the
+/// ones judged. A metric neither run has (TTFT without streaming) is left
+/// out; one that only one run has, or a percentile with fewer requests than
+/// 10 / (1 − q) on either side (too few beyond the quantile to bootstrap it),
+/// comes back as the reason it was not judged.
+pub fn compare(base: &GroupAcc, cur: &GroupAcc, tol: &Tolerances, seed: u64) -> Vec<Outcome> {
+    let verdicts: Vec<(Compared, Judgeable)> = COMPARED
+        .iter()
+        .filter(|c| value(base, **c).is_some() || value(cur, **c).is_some())
+        .map(|&c| (c, judgeable(base, cur, c)))
+        .collect();
+    let judged = verdicts.iter().filter(|(_, v)| v.is_ok()).count().max(1);
     let alpha = (1.0 - CONFIDENCE) / judged as f64;
     let mut rng = Rng::new(seed);
-    COMPARED
-        .iter()
-        .map(|&c| {
-            let change = match (value(base, c), value(cur, c)) {
-                (Some(b), Some(v)) => Some(judge(c, base, cur, b, v, alpha, tol.of(c), &mut rng)),
-                _ => None,
-            };
-            (c, change)
-        })
+    verdicts
+        .into_iter()
+        .map(|(c, v)| (c, v.map(|(b, x)| judge(c, base, cur, b, x, alpha, tol.of(c), &mut rng))))
         .collect()
+}
+
+/// Judgeable is both runs' values of a metric, or why it cannot be judged.
+type Judgeable = Result<(f64, f64), String>;
+
+/// judgeable is both runs' values of a metric, or why it cannot be judged.
+fn judgeable(base: &GroupAcc, cur: &GroupAcc, c: Compared) -> Judgeable {
+    let (Some(b), Some(v)) = (value(base, c), value(cur, c)) else {
+        return Err(format!(
+            "{} is missing from the {} run",
+            c.name(),
+            if value(base, c).is_none() { "baseline" } else { "current" }
+        ));
+    };
+    if let Compared::Percentile(f, q) = c {
+        let need = (10.0 / (1.0 - q / 100.0) - 1e-6).ceil() as u64;
+        let n = |acc: &GroupAcc| acc.histogram(f).map_or(0, |h| h.len());
+        let least = n(base).min(n(cur));
+        if least < need {
+            return Err(format!(
+                "{}: {least} values in the smaller run, {need} needed to judge p{q} (ten beyond it)",
+                c.name()
+            ));
+        }
+    }
+    Ok((b, v))
 }
 
 fn value(acc: &GroupAcc, c: Compared) -> Option<f64> {
@@ -337,25 +369,14 @@ pub const CHECK_PREFIX: &str = "stats.compare.";
 
 /// to_checks turns one group's comparison into check records: `fail` for a
 /// regression, `pass` otherwise, `skip` when either run lacks the metric.
-pub fn to_checks(
-    group: &str,
-    changes: &[(Compared, Option<Change>)],
-    counts: (u64, u64),
-    stand_in: Option<String>,
-) -> Vec<Check> {
+pub fn to_checks(group: &str, changes: &[Outcome], counts: (u64, u64), stand_in: Option<String>) -> Vec<Check> {
     changes
         .iter()
         .map(|(c, change)| {
             let name = format!("{CHECK_PREFIX}{}", c.name());
             let mut check = match change {
-                None => Check::new(
-                    "latency-stats",
-                    &name,
-                    group,
-                    CheckStatus::Skip,
-                    format!("{} is missing from the baseline or the current run", c.name()),
-                ),
-                Some(ch) => {
+                Err(why) => Check::new("latency-stats", &name, group, CheckStatus::Skip, why.clone()),
+                Ok(ch) => {
                     let status = if ch.verdict == REGRESSED { CheckStatus::Fail } else { CheckStatus::Pass };
                     let pct = (ch.baseline != 0.0).then(|| round3(ch.delta / ch.baseline * 100.0));
                     // Costs are fractions of a cent: keep six decimals.
@@ -464,14 +485,31 @@ mod tests {
         let (b, c) = (run(&mut rng, 5000, 1.0, 0.01), run(&mut rng, 5000, 1.0, 0.03));
         let changes = compare(&b, &c, &Tolerances::default(), 1);
         let success =
-            changes.iter().find(|(m, _)| *m == Compared::Success).and_then(|(_, c)| c.clone()).expect("success");
+            changes.iter().find(|(m, _)| *m == Compared::Success).and_then(|(_, c)| c.clone().ok()).expect("success");
         assert_eq!(success.verdict, REGRESSED);
         let (lo, hi) = success.interval.expect("an interval");
         assert!(lo < success.delta && success.delta < hi && hi < 0.0, "{success:?}");
         // Within the tolerance: a 0.3-point drop is no verdict even if significant.
         let tol = Tolerances::parse(&["success=5".into()]).expect("tolerance");
         let relaxed = compare(&b, &c, &tol, 1);
-        assert!(relaxed.iter().all(|(_, c)| c.as_ref().is_some_and(|c| c.verdict == NO_CHANGE)), "{relaxed:?}");
+        assert!(relaxed.iter().all(|(_, c)| c.as_ref().is_ok_and(|c| c.verdict == NO_CHANGE)), "{relaxed:?}");
+    }
+
+    #[test]
+    fn percentiles_too_thin_to_bootstrap_are_skipped_with_the_count_they_need() {
+        let mut rng = Rng::new(5);
+        let (b, c) = (run(&mut rng, 100, 1.0, 0.0), run(&mut rng, 150, 1.0, 0.0));
+        let v: BTreeMap<String, Result<&'static str, String>> = compare(&b, &c, &Tolerances::default(), 1)
+            .into_iter()
+            .map(|(m, ch)| (m.key(), ch.map(|c| c.verdict)))
+            .collect();
+        assert_eq!(v["p50"], Ok(NO_CHANGE));
+        assert_eq!(
+            v["p95"],
+            Err("latency_ms.p95: 100 values in the smaller run, 200 needed to judge p95 (ten beyond it)".into())
+        );
+        assert!(v["p99"].is_err() && v["ttft.p95"].is_err());
+        assert_eq!((v["success"].clone(), v["cost"].clone()), (Ok(NO_CHANGE), Ok(NO_CHANGE)));
     }
 
     #[test]

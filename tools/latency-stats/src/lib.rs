@@ -40,7 +40,16 @@ pub fn run(opts: &Options) -> Result<Outcome, Error> {
         for c in &checks {
             out.write(&Record::Check(c.clone()))?;
         }
-        return Ok(Outcome::from_failed(checks.iter().any(|c| c.status == navikit::record::CheckStatus::Fail)));
+        // A regression fails the run, and so does a comparison that judged
+        // nothing (no group in both runs, every metric too thin): that is
+        // not "no regression". Single metrics too thin to judge are skips,
+        // shown with their reason.
+        let judged = checks.iter().any(|c| c.status != navikit::record::CheckStatus::Skip);
+        let regressed = checks.iter().any(|c| c.status == navikit::record::CheckStatus::Fail);
+        if !judged {
+            eprintln!("latency-stats: nothing could be compared (see the skip records)");
+        }
+        return Ok(Outcome::from_failed(regressed || !judged));
     }
     let stats = summarise(opts)?;
     let mut out = std::io::stdout().lock();

@@ -32,6 +32,16 @@ use crate::runner;
 pub const CHECK: &str = "llm.capacity";
 /// MAX_STEP_REQUESTS bounds one step, whatever a threshold asks for.
 const MAX_STEP_REQUESTS: u64 = 1_000_000;
+/// IMPLICIT_ERROR_PCT is the error rate a step may have when no threshold
+/// judges errors: latency percentiles count successes only, so a server
+/// failing fast would otherwise look fast.
+const IMPLICIT_ERROR_PCT: f64 = 1.0;
+
+/// judges_errors says whether a target threshold reads the success or error rate.
+fn judges_errors(thresholds: &[Threshold]) -> bool {
+    thresholds.iter().any(|t| !t.escalation && matches!(t.metric, Metric::SuccessPct | Metric::ErrorRatePct))
+}
+
 /// QUEUE_GROWTH and QUEUE_SLACK_MS bound how much later sends' median
 /// latency may exceed earlier ones' before the step counts as queueing.
 const QUEUE_GROWTH: f64 = 0.25;
@@ -199,7 +209,12 @@ pub struct Step {
     /// Set when latency grew through the step (a queue building): the
     /// median latency of the first and the last third of the sends.
     pub queue_growth: Option<(f64, f64)>,
-    /// Every target threshold met, every request made, and no queue building.
+    /// Without a success or error-rate threshold: more than
+    /// IMPLICIT_ERROR_PCT of the requests failed (latency alone would judge
+    /// only the survivors).
+    pub too_many_errors: bool,
+    /// Every target threshold met, every request made, no queue building,
+    /// and the errors within bounds.
     pub passed: bool,
 }
 
@@ -207,6 +222,12 @@ impl Step {
     /// Step::failure names the first threshold the step missed.
     pub fn failure(&self) -> Option<String> {
         let missed = self.stats.slo.iter().find(|v| !v.ok && !v.escalation);
+        if missed.is_none() && self.too_many_errors {
+            return Some(format!(
+                "{} % of the requests failed (without a success threshold the search allows {IMPLICIT_ERROR_PCT} %)",
+                round3(self.stats.error_rate_pct)
+            ));
+        }
         if missed.is_none() && !self.passed {
             return Some(match self.queue_growth {
                 Some((first, last)) if self.complete => format!(
@@ -252,7 +273,8 @@ pub fn run(o: &SearchOptions) -> Result<Outcome, Error> {
         if used + n > o.max_requests || started.elapsed() + expected > o.max_time {
             break End::Budget;
         }
-        let step = run_step(o, steps.len() as u32, rate, n, &mut out)?;
+        let left = o.max_time.saturating_sub(started.elapsed());
+        let step = run_step(o, steps.len() as u32, rate, n, left, &mut out)?;
         used += step.stats.requests;
         bracket.record(rate, step.passed);
         eprintln!(
@@ -283,10 +305,13 @@ fn run_step(
     index: u32,
     rate: f64,
     requests: u64,
+    time_left: Duration,
     out: &mut RecordWriter<std::io::Stdout>,
 ) -> Result<Step, Error> {
     let mut run = o.run.clone();
     run.runs = Some(requests);
+    // --max-time holds inside a step too: a stalling server cannot stretch it.
+    run.duration = Some(time_left);
     if let Load::Open(_, arrival, cap) = o.run.load {
         run.load = Load::Open(rate, arrival, cap);
     }
@@ -322,8 +347,9 @@ fn run_step(
         _ => 0.0,
     };
     let growth = queue_growth(&mut by_send);
-    let passed = complete && growth.is_none() && stats.slo.iter().all(|v| v.ok || v.escalation);
-    Ok(Step { rate, achieved_rps, stats, complete, queue_growth: growth, passed })
+    let too_many_errors = !judges_errors(&o.thresholds) && stats.error_rate_pct > IMPLICIT_ERROR_PCT;
+    let passed = complete && growth.is_none() && !too_many_errors && stats.slo.iter().all(|v| v.ok || v.escalation);
+    Ok(Step { rate, achieved_rps, stats, complete, queue_growth: growth, too_many_errors, passed })
 }
 
 /// queue_growth is (first third's, last third's) median latency, by send

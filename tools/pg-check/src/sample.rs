@@ -29,9 +29,20 @@ pub fn run(opts: &Options, plan: Plan) -> Result<Outcome, Error> {
     let secrets: Vec<&str> = target.password().into_iter().collect();
     let mut session: Option<(postgres::Client, Option<String>)> = None;
     let mut out = RecordWriter::stdout();
+    // After failed connects, try again less often (every 2, 4, … 32 readings):
+    // a server that accepts and never answers holds each attempt's thread.
+    let (mut tick, mut failed_connects) = (0u64, 0u32);
     navikit::sample::run(TOOL, plan, &mut out, || {
+        tick += 1;
+        if session.is_none() && tick % (1u64 << failed_connects.min(5)) != 0 {
+            return Err("waiting before the next connect".into());
+        }
         if session.is_none() {
-            let mut c = conn::connect(target, &opts.limits).map_err(|e| navikit::redact::redact_with(&e, &secrets))?;
+            let mut c = conn::connect(target, &opts.limits).map_err(|e| {
+                failed_connects += 1;
+                navikit::redact::redact_with(&e, &secrets)
+            })?;
+            failed_connects = 0;
             let stand_in = checks::stand_in(&mut c);
             session = Some((c, stand_in));
         }

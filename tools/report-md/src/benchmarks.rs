@@ -261,10 +261,14 @@ pub fn render(records: &[Record], baseline: Option<&[Record]>, load: &str) -> Re
     for extra in [crate::capacity::section(records), crate::timeline::section(records)].into_iter().flatten() {
         let _ = writeln!(md, "{extra}");
     }
-    let mut regressed = false;
+    // A capacity search that found no sustainable rate is a missed target too.
+    let capacity_failed = records.iter().any(|r| {
+        matches!(r, Record::Check(c) if c.check == "llm.capacity" && c.status == navikit::record::CheckStatus::Fail)
+    });
+    let mut regressed = capacity_failed;
     if let Some((text, worse)) = crate::comparison::section(records) {
         let _ = writeln!(md, "{text}");
-        regressed = worse;
+        regressed |= worse;
     }
     if let Some(base) = baseline.filter(|_| crate::comparison::section(records).is_none()) {
         let before = base.iter().find_map(|r| match r {

@@ -28,16 +28,18 @@ pub fn section(records: &[Record]) -> Option<(String, bool)> {
         return None;
     }
     let regressed = groups.values().flatten().any(|c| c.status == CheckStatus::Fail);
+    let skipped = groups.values().flatten().filter(|c| c.status == CheckStatus::Skip).count();
+    let judged = groups.values().flatten().any(|c| c.status != CheckStatus::Skip);
     let mut md = String::from("## Compared with the baseline\n\n");
-    let _ = writeln!(
-        md,
-        "{}\n",
-        if regressed {
-            "❌ **Regressed**: at least one metric is significantly and materially worse."
-        } else {
-            "✅ No metric regressed."
+    let headline = match (regressed, judged) {
+        (true, _) => "❌ **Regressed**: at least one metric is significantly and materially worse.".to_string(),
+        (false, false) => "⚠️ **Nothing could be compared**: no metric was judged (see the reasons below).".to_string(),
+        (false, true) if skipped > 0 => {
+            format!("No metric regressed; {skipped} could not be judged (see the reasons below).")
         }
-    );
+        (false, true) => "✅ No metric regressed.".to_string(),
+    };
+    let _ = writeln!(md, "{headline}\n");
     if let Some(s) = groups.values().flatten().find_map(|c| c.stand_in.as_deref()) {
         let _ =
             writeln!(md, "**Stand-in:** these runs measured a stand-in that declared itself ({}).\n", crate::cell(s));
@@ -58,7 +60,8 @@ pub fn section(records: &[Record]) -> Option<(String, bool)> {
             let interval = o
                 .get("interval")
                 .and_then(Value::as_array)
-                .map_or("–".to_string(), |a| format!("[{}, {}]", a[0], a.get(1).unwrap_or(&Value::Null)));
+                .and_then(|a| Some(format!("[{}, {}]", a.first()?, a.get(1)?)))
+                .unwrap_or_else(|| "–".to_string());
             let change = match num("delta_pct") {
                 Some(p) if !metric.ends_with("_pct") => format!("{:+} ({p:+.1} %)", num("delta").unwrap_or(0.0)),
                 _ => format!("{:+}", num("delta").unwrap_or(0.0)),
@@ -104,5 +107,5 @@ pub fn section(records: &[Record]) -> Option<(String, bool)> {
         md,
         "_Verdicts by latency-stats: a rank bootstrap on the HDR histograms for percentiles, Newcombe's interval for the success rate, Bonferroni-adjusted to 95 % over the metrics; a change counts when its interval excludes no change and it is beyond the tolerance._\n"
     );
-    Some((md, regressed))
+    Some((md, regressed || !judged))
 }

@@ -22,6 +22,8 @@ use crate::benchmarks::CHART_THEME;
 const PLACE_LABELS: [&str; 3] = ["datname", "namespace", "pod"];
 /// MAX_BUCKETS bounds the charts' points.
 const MAX_BUCKETS: i64 = 30;
+/// MAX_CHARTS bounds the series drawn (every series is still judged).
+const MAX_CHARTS: usize = 24;
 /// CORRELATED is the Pearson correlation above which a series "moved with" the request rate.
 const CORRELATED: f64 = 0.7;
 
@@ -36,20 +38,39 @@ pub struct Series {
     pub points: Vec<(DateTime<Utc>, f64)>,
 }
 
-/// series groups sample records into series.
+/// safe keeps a name from outside (a series, a label value) to characters
+/// that cannot break a Markdown list or a Mermaid chart, and short.
+fn safe(s: &str) -> String {
+    s.chars().take(80).map(|c| if c.is_ascii_alphanumeric() || "_:.-/ =,".contains(c) { c } else { '_' }).collect()
+}
+
+/// series groups sample records into series (readings that are not finite
+/// numbers are left out). The same series read from two targets stays two
+/// series, named with their target.
 pub fn series(samples: &[&Sample]) -> Vec<Series> {
-    let mut by: BTreeMap<String, BTreeMap<DateTime<Utc>, f64>> = BTreeMap::new();
-    for s in samples {
-        let place: Vec<String> = PLACE_LABELS
+    let targets_of = |name: &str| {
+        samples
             .iter()
-            .filter_map(|k| s.labels.get(*k).map(|v| format!("{k}=\"{}\"", v.replace('"', "'"))))
-            .collect();
-        let name = if place.is_empty() { s.series.clone() } else { format!("{}{{{}}}", s.series, place.join(",")) };
+            .filter(|s| s.series == name)
+            .map(|s| s.target.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let mut by: BTreeMap<String, BTreeMap<DateTime<Utc>, f64>> = BTreeMap::new();
+    let mut several: BTreeMap<String, bool> = BTreeMap::new();
+    for s in samples.iter().filter(|s| s.value.is_finite()) {
+        let place: Vec<String> =
+            PLACE_LABELS.iter().filter_map(|k| s.labels.get(*k).map(|v| format!("{k}=\"{}\"", safe(v)))).collect();
+        let mut name =
+            if place.is_empty() { safe(&s.series) } else { format!("{}{{{}}}", safe(&s.series), place.join(",")) };
+        if *several.entry(s.series.clone()).or_insert_with(|| targets_of(&s.series) > 1) {
+            name = format!("{name} on {}", safe(&s.target));
+        }
         *by.entry(name).or_default().entry(s.ts).or_insert(0.0) += s.value;
     }
     by.into_iter()
         .map(|(name, readings)| {
-            let counter = name.split('{').next().is_some_and(|n| n.ends_with("_total"));
+            let counter = name.split(['{', ' ']).next().is_some_and(|n| n.ends_with("_total"));
             let raw: Vec<(DateTime<Utc>, f64)> = readings.into_iter().collect();
             let points = if counter {
                 raw.windows(2)
@@ -78,7 +99,10 @@ pub struct Load {
 
 /// load is the span the probe records cover (a record's `ts` is its end).
 pub fn load(probes: &[&Probe]) -> Option<Load> {
-    let start = probes.iter().map(|p| p.ts - Span::microseconds((p.latency_ms * 1000.0) as i64)).min()?;
+    let start = probes
+        .iter()
+        .filter_map(|p| p.ts.checked_sub_signed(Span::microseconds((p.latency_ms * 1000.0).min(1e15) as i64)))
+        .min()?;
     let end = probes.iter().map(|p| p.ts).max()?;
     Some(Load { start, end })
 }
@@ -285,6 +309,10 @@ pub fn section(records: &[Record]) -> Option<String> {
     if samples.is_empty() {
         return None;
     }
+    // Only the probes of the watched load: other runs in the same input
+    // (a capacity search, Tuesday's) are not this timeline's load.
+    let (first, last) = (samples.iter().map(|s| s.ts).min()?, samples.iter().map(|s| s.ts).max()?);
+    let probes: Vec<&Probe> = probes.into_iter().filter(|p| p.ts >= first && p.ts <= last).collect();
     let buckets = Buckets::new(&probes, &samples)?;
     let all = series(&samples);
     let window = load(&probes);
@@ -341,7 +369,10 @@ pub fn section(records: &[Record]) -> Option<String> {
             .collect();
         let _ = writeln!(md, "{}", line_chart(&buckets, "error rate (%)", "%", &err));
     }
-    for s in &all {
+    if all.len() > MAX_CHARTS {
+        let _ = writeln!(md, "_{} series sampled; the first {MAX_CHARTS} are drawn._\n", all.len());
+    }
+    for s in all.iter().take(MAX_CHARTS) {
         let unit = if s.counter { "per second" } else { "value" };
         let title = if s.counter { format!("{} (rate per second)", s.name) } else { s.name.clone() };
         let _ = writeln!(md, "{}", line_chart(&buckets, &title, unit, &buckets.mean_of(s)));
