@@ -136,3 +136,90 @@ pub fn append(path: &Path, records: &[Record], at: Option<DateTime<Utc>>) -> Res
     })?;
     Ok(logged)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-02-11T10:00:00Z").expect("time").with_timezone(&Utc)
+    }
+
+    fn check(status: CheckStatus, name: &str) -> Record {
+        let mut c = Check::new("pg-check", name, "t", status, format!("{name} said so"));
+        c.ts = at();
+        Record::Check(c)
+    }
+
+    #[test]
+    fn a_run_fails_on_nothing_checked_a_failure_or_an_unallowed_skip() {
+        let l = |checks, failed, skipped| Logged { checks, failed, skipped };
+        assert!(l(0, 0, 0).fails(true));
+        assert!(l(3, 1, 0).fails(true));
+        assert!(l(3, 0, 1).fails(false));
+        assert!(!l(3, 0, 1).fails(true));
+        assert!(!l(3, 0, 0).fails(false));
+    }
+
+    #[test]
+    fn the_entry_counts_every_status_and_lists_what_did_not_pass() {
+        let all = [
+            check(CheckStatus::Pass, "pg.connect"),
+            check(CheckStatus::Warn, "pg.a"),
+            check(CheckStatus::Fail, "pg.b"),
+            check(CheckStatus::Error, "pg.c"),
+            check(CheckStatus::Error, "pg.d"),
+            check(CheckStatus::Skip, "pg.e"),
+        ];
+        let (text, logged) = entry(&all, at());
+        assert_eq!(logged, Logged { checks: 6, failed: 3, skipped: 1 });
+        assert_eq!(
+            text,
+            "- 10:00 - issues found: 6 checks (1 pass, 1 warn, 1 fail, 2 error, 1 skip) from pg-check\n\
+             - 10:00 - WARN pg.a: pg.a said so\n- 10:00 - FAIL pg.b: pg.b said so\n\
+             - 10:00 - ERROR pg.c: pg.c said so\n- 10:00 - ERROR pg.d: pg.d said so\n\
+             - 10:00 - SKIP pg.e: pg.e said so\n"
+        );
+    }
+
+    #[test]
+    fn each_verdict_says_what_the_run_showed() {
+        let first = |records: &[Record]| entry(records, at()).0.lines().next().unwrap_or_default().to_string();
+        assert_eq!(
+            first(&[check(CheckStatus::Pass, "a"), check(CheckStatus::Skip, "b")]),
+            "- 10:00 - not validated: 1 skipped (b said so): 2 checks (1 pass, 0 warn, 0 fail, 0 error, 1 skip) from pg-check"
+        );
+        assert!(
+            first(&[check(CheckStatus::Pass, "a"), check(CheckStatus::Warn, "b")])
+                .starts_with("- 10:00 - healthy, with warnings: 2 checks")
+        );
+        assert!(first(&[check(CheckStatus::Pass, "a")]).starts_with("- 10:00 - all checks passed: 1 checks"));
+        let mut stand_in = Check::new("pg-check", "a", "t", CheckStatus::Pass, "ok");
+        stand_in.stand_in = Some("demo".into());
+        let (text, _) = entry(&[Record::Check(stand_in)], at());
+        assert!(
+            text.starts_with("- 10:00 - passed on stand-ins only: the real environment was not validated: 1 checks"),
+            "{text}"
+        );
+        assert!(text.contains("STAND-IN: these verdicts are about stand-ins (demo)"), "{text}");
+        assert_eq!(
+            entry(&[], at()).0,
+            "- 10:00 - no verdicts: the run produced no check records (a tool died or was not run); nothing was validated\n"
+        );
+    }
+
+    #[test]
+    fn appending_to_a_log_without_a_final_newline_starts_a_new_line() {
+        let dir = std::env::temp_dir().join(format!("vlog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let log = dir.join("log.md");
+        std::fs::write(&log, "# Staging Validation Log\n\n## Wednesday, Feb 11\n- 09:00 - earlier").expect("write");
+        append(&log, &[check(CheckStatus::Pass, "a")], None).expect("append");
+        let text = std::fs::read_to_string(&log).expect("read");
+        assert_eq!(
+            text,
+            "# Staging Validation Log\n\n## Wednesday, Feb 11\n- 09:00 - earlier\n- 10:00 - all checks passed: 1 checks (1 pass, 0 warn, 0 fail, 0 error, 0 skip) from pg-check\n"
+        );
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+}
