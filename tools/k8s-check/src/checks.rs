@@ -97,23 +97,30 @@ fn condition<'v>(v: &'v Value, kind: &str) -> Option<&'v Value> {
     v.pointer("/status/conditions")?.as_array()?.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
 }
 
+impl<'a> Cluster<'a> {
+    /// Cluster::new is a cache with nothing read yet.
+    fn new(o: &'a Options) -> Cluster<'a> {
+        Cluster {
+            o,
+            namespace: OnceCell::new(),
+            deployment: OnceCell::new(),
+            pods: OnceCell::new(),
+            metrics: OnceCell::new(),
+            hpas: OnceCell::new(),
+            apiservice: OnceCell::new(),
+            secret: OnceCell::new(),
+            configmap: OnceCell::new(),
+            service: OnceCell::new(),
+            endpoints: OnceCell::new(),
+            nodes: OnceCell::new(),
+            replicasets: OnceCell::new(),
+        }
+    }
+}
+
 /// all runs the selected checks in order.
 pub fn all(o: &Options) -> Vec<Check> {
-    let c = Cluster {
-        o,
-        namespace: OnceCell::new(),
-        deployment: OnceCell::new(),
-        pods: OnceCell::new(),
-        metrics: OnceCell::new(),
-        hpas: OnceCell::new(),
-        apiservice: OnceCell::new(),
-        secret: OnceCell::new(),
-        configmap: OnceCell::new(),
-        service: OnceCell::new(),
-        endpoints: OnceCell::new(),
-        nodes: OnceCell::new(),
-        replicasets: OnceCell::new(),
-    };
+    let c = Cluster::new(o);
     let target = format!("{}/{}", o.ns, o.deployment);
     type One = fn(&Cluster<'_>, &str) -> Vec<Check>;
     // In the order of crate::CHECKS, whose names these are (a test checks the pairing).
@@ -559,21 +566,7 @@ mod tests {
 
     /// cluster is a cache with nothing read yet.
     fn cluster(o: &Options) -> Cluster<'_> {
-        Cluster {
-            o,
-            namespace: OnceCell::new(),
-            deployment: OnceCell::new(),
-            pods: OnceCell::new(),
-            metrics: OnceCell::new(),
-            hpas: OnceCell::new(),
-            apiservice: OnceCell::new(),
-            secret: OnceCell::new(),
-            configmap: OnceCell::new(),
-            service: OnceCell::new(),
-            endpoints: OnceCell::new(),
-            nodes: OnceCell::new(),
-            replicasets: OnceCell::new(),
-        }
+        Cluster::new(o)
     }
 
     /// found puts an object in the cache as if the API had answered with it.
