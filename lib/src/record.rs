@@ -59,6 +59,11 @@ pub struct Probe {
     /// Time from the actual send of the last attempt to the end of the response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_ms: Option<f64>,
+    /// The server's own time for the request as it reported it in a
+    /// `Server-Timing` header (its `total` or `app` metric), so
+    /// `service_ms − server_ms` is what the client and the network added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_ms: Option<f64>,
     /// Time to the first non-empty answer token (role chunks and thinking excluded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttft_ms: Option<f64>,

@@ -17,8 +17,18 @@ const SCENARIOS: [&str; 10] = [
     "multi-file-plan",
 ];
 
+/// Shape says whether answers carry their inter-chunk gaps (`itl_ms`, as a
+/// streamed run writes) or not (flat records, as a non-streamed run writes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Streamed answers: 16–48 gaps each.
+    WithGaps,
+    /// No gap arrays.
+    Flat,
+}
+
 /// probe_line writes the `i`-th synthetic probe record (no newline) into `out`.
-pub fn probe_line(rng: &mut Rng, i: u64, out: &mut String) {
+pub fn probe_line(rng: &mut Rng, i: u64, shape: Shape, out: &mut String) {
     use std::fmt::Write;
     out.clear();
     let scenario = SCENARIOS[(i % 10) as usize];
@@ -60,6 +70,7 @@ pub fn probe_line(rng: &mut Rng, i: u64, out: &mut String) {
         let _ = write!(itl, "{g:.2}");
     }
     let latency = ttft + sum;
+    let gaps = if shape == Shape::WithGaps { format!(r#""itl_ms":[{itl}],"#) } else { String::new() };
     let out_tokens = (n as u64) * 4 + rng.next_u64() % 4;
     let in_tokens = 200 + rng.next_u64() % 600;
     let cost = in_tokens as f64 * 3.0e-6 + out_tokens as f64 * 15.0e-6;
@@ -67,17 +78,22 @@ pub fn probe_line(rng: &mut Rng, i: u64, out: &mut String) {
     let tps = out_tokens as f64 * 1000.0 / latency;
     let _ = write!(
         out,
-        r#"{{"kind":"probe","ts":"{ts}","run_id":"bench","provider":"anthropic","target":"http://127.0.0.1:8787","model":"claude-sonnet-4","scenario":"{scenario}","seq":{i},"ok":true,"status":200,"latency_ms":{latency:.3},"service_ms":{latency:.3},"ttft_ms":{ttft:.3},"itl_ms":[{itl}],"tpot_ms":{tpot:.3},"output_tokens_per_s":{tps:.2},"input_tokens":{in_tokens},"output_tokens":{out_tokens},"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cost_usd":{cost:.6},"attempts":[{{"status":200,"wait_ms":0}}],"request_id":"req_{:016x}"}}"#,
+        r#"{{"kind":"probe","ts":"{ts}","run_id":"bench","provider":"anthropic","target":"http://127.0.0.1:8787","model":"claude-sonnet-4","scenario":"{scenario}","seq":{i},"ok":true,"status":200,"latency_ms":{latency:.3},"service_ms":{latency:.3},"ttft_ms":{ttft:.3},{gaps}"tpot_ms":{tpot:.3},"output_tokens_per_s":{tps:.2},"input_tokens":{in_tokens},"output_tokens":{out_tokens},"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cost_usd":{cost:.6},"attempts":[{{"status":200,"wait_ms":0}}],"request_id":"req_{:016x}"}}"#,
         rng.next_u64()
     );
 }
 
 /// write_probes writes `n` records starting at index `start` to a writer.
 pub fn write_probes(w: &mut impl std::io::Write, seed: u64, start: u64, n: u64) -> std::io::Result<()> {
+    write_shaped(w, seed, start, n, Shape::WithGaps)
+}
+
+/// write_shaped writes `n` records of the given shape starting at index `start`.
+pub fn write_shaped(w: &mut impl std::io::Write, seed: u64, start: u64, n: u64, shape: Shape) -> std::io::Result<()> {
     let mut rng = Rng::new(seed ^ start.wrapping_mul(0x2545_F491_4F6C_DD1D));
     let mut line = String::with_capacity(1024);
     for i in start..start + n {
-        probe_line(&mut rng, i, &mut line);
+        probe_line(&mut rng, i, shape, &mut line);
         w.write_all(line.as_bytes())?;
         w.write_all(b"\n")?;
     }

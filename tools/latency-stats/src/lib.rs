@@ -12,6 +12,7 @@ pub mod cli;
 pub mod compare;
 pub mod output;
 pub mod parse;
+pub mod scan;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -241,22 +242,19 @@ fn split_chunks(inputs: Vec<Input>, tx: &mpsc::SyncSender<Chunk>, stop: &AtomicB
             let mut buf = std::mem::take(&mut carry);
             buf.reserve(CHUNK);
             let start = buf.len();
-            buf.resize(start + CHUNK, 0);
-            let mut filled = start;
-            while filled < buf.len() {
-                match reader.read(&mut buf[filled..]) {
-                    Ok(0) => break,
-                    Ok(n) => filled += n,
+            // read_to_end fills spare capacity without zeroing it first.
+            loop {
+                match (&mut reader).take(CHUNK as u64).read_to_end(&mut buf) {
+                    Ok(_) => break,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(Error::input(format!("{name}: read error: {e}"))),
                 }
             }
-            buf.truncate(filled);
-            let eof = filled == start;
+            let eof = buf.len() == start;
             if eof && buf.is_empty() {
                 break;
             }
-            if !eof && let Some(cut) = buf.iter().rposition(|&b| b == b'\n') {
+            if !eof && let Some(cut) = memchr::memrchr(b'\n', &buf) {
                 carry = buf.split_off(cut + 1);
             }
             if !eof && buf.last() != Some(&b'\n') {
@@ -264,7 +262,7 @@ fn split_chunks(inputs: Vec<Input>, tx: &mpsc::SyncSender<Chunk>, stop: &AtomicB
                 carry = buf;
                 continue;
             }
-            let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64 + u64::from(buf.last() != Some(&b'\n'));
+            let lines = memchr::memchr_iter(b'\n', &buf).count() as u64 + u64::from(buf.last() != Some(&b'\n'));
             let chunk = Chunk { input: idx, first_line: line, bytes: buf };
             line += lines;
             if tx.send(chunk).is_err() {
@@ -292,7 +290,11 @@ fn worker(rx: &Mutex<mpsc::Receiver<Chunk>>, stop: &AtomicBool, opts: &Options) 
             },
             Err(_) => break,
         };
-        for (this, line) in (chunk.first_line..).zip(chunk.bytes.split(|&b| b == b'\n')) {
+        let mut from = 0;
+        let ends = memchr::memchr_iter(b'\n', &chunk.bytes).chain(std::iter::once(chunk.bytes.len()));
+        for (this, end) in (chunk.first_line..).zip(ends) {
+            let line = &chunk.bytes[from..end];
+            from = (end + 1).min(chunk.bytes.len());
             let line = navikit::ndjson::trim_line(line);
             if line.is_empty() {
                 continue;

@@ -29,8 +29,26 @@ pub enum Parsed<'a> {
     Other(&'static str),
 }
 
-/// parse_line parses one line; `itl` is a reused buffer for the gaps.
+/// parse_line parses one line; `itl` is a reused buffer for the gaps. The
+/// common line takes [`crate::scan`]'s fast path; everything else, errors
+/// included, [`parse_serde`].
 pub fn parse_line<'a>(line: &'a [u8], by: &[String], itl: &'a mut Vec<f64>) -> Result<Parsed<'a>, String> {
+    itl.clear();
+    if let Some(crate::scan::Scanned { mut parsed, itl_seen }) = crate::scan::scan(line, by, itl) {
+        let itl: &'a Vec<f64> = itl;
+        if let Parsed::Probe(view, _) = &mut parsed
+            && itl_seen
+        {
+            view.itl = &itl[..];
+        }
+        return Ok(parsed);
+    }
+    parse_serde(line, by, itl)
+}
+
+/// parse_serde parses one line with the serde visitor: every shape JSON
+/// allows, and the words of every error.
+pub fn parse_serde<'a>(line: &'a [u8], by: &[String], itl: &'a mut Vec<f64>) -> Result<Parsed<'a>, String> {
     navikit::ndjson::check_object(line)?;
     // The contract is UTF-8 text; skipped string fields are not checked by the parser.
     std::str::from_utf8(line).map_err(|e| format!("not UTF-8: {e}"))?;
@@ -44,7 +62,7 @@ pub fn parse_line<'a>(line: &'a [u8], by: &[String], itl: &'a mut Vec<f64>) -> R
 }
 
 /// other_kind is the name of a known record kind that is not a probe.
-fn other_kind(kind: &str) -> Option<&'static str> {
+pub(crate) fn other_kind(kind: &str) -> Option<&'static str> {
     ["check", "stats", "sample"].into_iter().find(|k| *k == kind)
 }
 

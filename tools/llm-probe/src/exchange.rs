@@ -73,6 +73,8 @@ pub struct Outcome {
     pub request_id: Option<String>,
     /// The stand-in the server declared itself to be (`x-navi-stand-in`).
     pub stand_in: Option<String>,
+    /// The server's own time, from `Server-Timing`.
+    pub server_time: Option<Duration>,
 }
 
 /// MAX_RETRY_AFTER caps a server's `retry-after`: a hostile or broken server
@@ -85,6 +87,29 @@ pub fn parse_retry_after(ms: Option<&str>, secs: Option<&str>) -> Option<Duratio
     let finite = |v: &str| v.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0);
     let seconds = ms.and_then(finite).map(|m| m / 1000.0).or_else(|| secs.and_then(finite))?;
     Some(Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER.as_secs_f64())))
+}
+
+/// MAX_SERVER_TIMING caps a reported server time: no request's own time is a day.
+pub const MAX_SERVER_TIMING: Duration = Duration::from_secs(86_400);
+
+/// parse_server_timing reads the server's own time from a `Server-Timing`
+/// header (`total;dur=12.5, db;dur=3`): the `dur` of its `total` metric, else
+/// of its `app` metric, in milliseconds. Other metrics are parts of the work,
+/// not the whole, so they are not taken; a value that is not a finite,
+/// non-negative number, or is over [`MAX_SERVER_TIMING`], is ignored.
+pub fn parse_server_timing(header: &str) -> Option<Duration> {
+    let dur_of = |name: &str| {
+        header.split(',').find_map(|metric| {
+            let mut parts = metric.split(';').map(str::trim);
+            if !parts.next()?.eq_ignore_ascii_case(name) {
+                return None;
+            }
+            let dur = parts.find_map(|p| p.strip_prefix("dur=").or_else(|| p.strip_prefix("DUR=")))?;
+            let ms = dur.trim_matches('"').parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0)?;
+            Duration::try_from_secs_f64(ms / 1000.0).ok().filter(|d| *d <= MAX_SERVER_TIMING)
+        })
+    };
+    dur_of("total").or_else(|| dur_of("app"))
 }
 
 fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
@@ -175,6 +200,7 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
                 status: None,
                 request_id: None,
                 stand_in: None,
+                server_time: None,
             };
         }
     };
@@ -187,6 +213,7 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
         .get(navikit::provenance::HEADER)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(200).collect::<String>());
+    let server_time = resp.headers().get("server-timing").and_then(|v| v.to_str().ok()).and_then(parse_server_timing);
     if (300..400).contains(&status) {
         // LLM APIs do not redirect; following would carry the key to another
         // origin and record another server's answer as this one's.
@@ -203,6 +230,7 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
             status: Some(status),
             request_id,
             stand_in,
+            server_time,
         };
     }
     if !(200..300).contains(&status) {
@@ -216,12 +244,13 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
             status: Some(status),
             request_id,
             stand_in,
+            server_time,
         };
     }
     let reader = resp.into_body().into_reader();
     let result = if stream { read_stream(p, reader, sent, t) } else { read_json(p, reader, sent, t) };
     let result = result.map_err(|(class, message)| fail(Some(status), class, message, false, None));
-    Outcome { result, status: Some(status), request_id, stand_in }
+    Outcome { result, status: Some(status), request_id, stand_in, server_time }
 }
 
 fn read_stream(p: Provider, reader: impl Read, sent: Instant, t: &Timeouts) -> Result<Answer, (&'static str, String)> {

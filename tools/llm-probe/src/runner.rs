@@ -355,6 +355,7 @@ fn request(
         status: outcome.status,
         latency_ms: ms(end.saturating_duration_since(origin)),
         service_ms: Some(ms(end - sent)),
+        server_ms: outcome.server_time.map(ms),
         request_id: outcome.request_id.clone(),
         stand_in: outcome.stand_in.clone(),
         attempts,

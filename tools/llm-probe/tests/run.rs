@@ -341,3 +341,19 @@ fn a_thousand_requests_with_mixed_faults_give_a_thousand_classified_records() {
     }
     assert!((50..=150).contains(&failed), "{failed} failures for a 10 % fault rate");
 }
+
+#[test]
+fn the_servers_own_time_is_recorded_within_the_clients() {
+    // llm-sim answers a non-streamed request after generating it, and says
+    // how long that took in Server-Timing: the record keeps it, inside the
+    // client's own window for the attempt.
+    let sim = Sim::start(&["--speed", "1"]);
+    let out = probe(&sim, &["--runs", "3", "--no-stream"]);
+    let ps = probes(&out);
+    assert_eq!(ps.len(), 3);
+    for p in ps {
+        assert!(p.ok, "{:?}", p.error);
+        let (server, service) = (p.server_ms.expect("server_ms"), p.service_ms.expect("service_ms"));
+        assert!(server > 0.0 && server <= service, "server {server} ms, service {service} ms");
+    }
+}

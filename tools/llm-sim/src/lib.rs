@@ -118,8 +118,15 @@ async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Re
         }
         _ => next.run(req).await,
     };
-    resp.headers_mut().insert(navikit::provenance::HEADER, axum::http::HeaderValue::from_static(STAND_IN));
-    state.metrics.http_request(&method, &path, resp.status().as_u16(), start.elapsed().as_secs_f64());
+    let took = start.elapsed();
+    let h = resp.headers_mut();
+    h.insert(navikit::provenance::HEADER, axum::http::HeaderValue::from_static(STAND_IN));
+    // Its own time to the headers (for a stream, before the body): clients
+    // subtract it to see what they and the network added.
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("app;dur={:.3}", took.as_secs_f64() * 1000.0)) {
+        h.insert("server-timing", v);
+    }
+    state.metrics.http_request(&method, &path, resp.status().as_u16(), took.as_secs_f64());
     resp
 }
 

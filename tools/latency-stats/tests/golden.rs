@@ -1,0 +1,50 @@
+//! The speed work changed no result: on a fixed synthetic input (20,000
+//! streamed records and 20,000 flat ones, failures included), latency-stats'
+//! output is byte for byte what the binary before the fast scanner (commit
+//! 8b58c93) printed, kept in `fixtures/golden-*`. One worker, so sums add in
+//! one order; the stats records' own `ts` (the time of the run) is left out.
+
+use std::io::Write;
+use std::process::Command;
+
+use navi_testkit::synth::{Shape, write_shaped};
+
+fn inputs(dir: &std::path::Path) -> [std::path::PathBuf; 2] {
+    let a = dir.join("streamed.ndjson");
+    let b = dir.join("flat.ndjson");
+    let mut f = std::fs::File::create(&a).expect("create");
+    write_shaped(&mut f, 3, 0, 20_000, Shape::WithGaps).expect("write");
+    f.flush().expect("flush");
+    let mut f = std::fs::File::create(&b).expect("create");
+    write_shaped(&mut f, 4, 0, 20_000, Shape::Flat).expect("write");
+    f.flush().expect("flush");
+    [a, b]
+}
+
+fn run(args: &[&str], files: &[std::path::PathBuf]) -> String {
+    let out = Command::new(navi_testkit::bin_path("latency-stats"))
+        .args(args)
+        .args(files)
+        .output()
+        .expect("run latency-stats");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+#[test]
+fn output_is_byte_identical_to_before_the_fast_scanner() {
+    let dir = navi_testkit::TempDir::new("golden");
+    let files = inputs(&dir.0);
+    let ndjson = run(&["--jobs", "1", "--by", "scenario"], &files);
+    let without_ts: String = ndjson
+        .lines()
+        .map(|l| {
+            let rest = l.strip_prefix(r#"{"kind":"stats","ts":""#).expect("a stats record");
+            let end = rest.find("\",").expect("end of ts");
+            format!("{{\"kind\":\"stats\",{}\n", &rest[end + 2..])
+        })
+        .collect();
+    assert_eq!(without_ts, include_str!("fixtures/golden-by-scenario.ndjson"));
+    let csv = run(&["--jobs", "1", "--format", "csv", "--by", "scenario,ok"], &files);
+    assert_eq!(csv, include_str!("fixtures/golden-by-scenario-ok.csv"));
+}
