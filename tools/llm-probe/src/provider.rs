@@ -228,7 +228,7 @@ pub fn on_event(p: Provider, event: Option<&str>, data: &str, usage: &mut Usage)
         return Err((api_error_class(kind), format!("{kind}: {msg}")));
     }
     let kind = v.get("type").and_then(Value::as_str).or(event).unwrap_or_default();
-    let u64_at = |v: &Value, ptr: &str| v.pointer(ptr).and_then(Value::as_u64);
+    let u64_at = |v: &Value, ptr: &str| at(v, ptr).and_then(Value::as_u64);
     match p {
         Provider::Anthropic => match kind {
             "message_start" => {
@@ -237,9 +237,9 @@ pub fn on_event(p: Provider, event: Option<&str>, data: &str, usage: &mut Usage)
                 usage.cache_read = u64_at(&v, "/message/usage/cache_read_input_tokens");
                 Ok(Step::Continue)
             }
-            "content_block_delta" => match v.pointer("/delta/type").and_then(Value::as_str) {
+            "content_block_delta" => match at(&v, "/delta/type").and_then(Value::as_str) {
                 Some("text_delta") => {
-                    let t = v.pointer("/delta/text").and_then(Value::as_str).unwrap_or_default();
+                    let t = at(&v, "/delta/text").and_then(Value::as_str).unwrap_or_default();
                     Ok(Step::Token(Token::Answer(t.to_string())))
                 }
                 Some("thinking_delta") => Ok(Step::Token(Token::Thinking)),
@@ -263,7 +263,7 @@ pub fn on_event(p: Provider, event: Option<&str>, data: &str, usage: &mut Usage)
                     u64_at(u, "/prompt_tokens_details/cached_tokens"),
                 );
             }
-            let delta = v.pointer("/choices/0/delta");
+            let delta = at(&v, "/choices/0/delta");
             let content = delta.and_then(|d| d.get("content")).and_then(Value::as_str).unwrap_or_default();
             let reasoning = delta
                 .and_then(|d| d.get("reasoning_content").or_else(|| d.get("reasoning")))
@@ -293,8 +293,7 @@ pub fn on_event(p: Provider, event: Option<&str>, data: &str, usage: &mut Usage)
                 Ok(Step::Done)
             }
             "response.failed" | "response.incomplete" | "error" => {
-                let msg = v
-                    .pointer("/response/error/message")
+                let msg = at(&v, "/response/error/message")
                     .or_else(|| v.get("message"))
                     .and_then(Value::as_str)
                     .unwrap_or(kind);
@@ -314,7 +313,7 @@ pub fn openai_finished(data: &str) -> bool {
 
 /// read_json_answer reads a non-streamed body into text and usage.
 pub fn read_json_answer(p: Provider, v: &Value) -> Result<(String, Usage), StreamFailure> {
-    let u64_at = |ptr: &str| v.pointer(ptr).and_then(Value::as_u64);
+    let u64_at = |ptr: &str| at(v, ptr).and_then(Value::as_u64);
     let missing = || ("malformed_stream", "response JSON lacks the answer text".to_string());
     match p {
         Provider::Anthropic => {
@@ -335,7 +334,7 @@ pub fn read_json_answer(p: Provider, v: &Value) -> Result<(String, Usage), Strea
             Ok((text, usage))
         }
         Provider::OpenAi => {
-            let text = v.pointer("/choices/0/message/content").and_then(Value::as_str).ok_or_else(missing)?.to_string();
+            let text = at(v, "/choices/0/message/content").and_then(Value::as_str).ok_or_else(missing)?.to_string();
             Ok((
                 text,
                 Usage::openai(
@@ -377,15 +376,24 @@ pub fn read_json_answer(p: Provider, v: &Value) -> Result<(String, Usage), Strea
     }
 }
 
+/// at walks a JSON pointer without escapes (`/choices/0/delta`);
+/// `Value::pointer` allocates for every segment, on every request.
+fn at<'v>(v: &'v Value, ptr: &str) -> Option<&'v Value> {
+    ptr.split('/').skip(1).try_fold(v, |v, seg| match v {
+        Value::Object(m) => m.get(seg),
+        Value::Array(a) => a.get(seg.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
 /// error_from_body classifies an HTTP error response from its status and body.
 pub fn error_from_body(status: u16, body: &str) -> (&'static str, String) {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    let msg = v
-        .pointer("/error/message")
+    let msg = at(&v, "/error/message")
         .or_else(|| v.get("detail"))
         .map(|m| m.as_str().map(str::to_string).unwrap_or_else(|| m.to_string()))
         .unwrap_or_else(|| body.chars().take(200).collect());
-    let kind = v.pointer("/error/type").and_then(Value::as_str).unwrap_or_default();
+    let kind = at(&v, "/error/type").and_then(Value::as_str).unwrap_or_default();
     let class = match status {
         401 | 403 => "auth",
         429 => "rate_limited",

@@ -102,10 +102,12 @@ pub const STAND_IN: &str = "llm-sim";
 
 async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_string();
-    let path = req.extensions().get::<MatchedPath>().map_or("unmatched".to_string(), |p| p.as_str().to_string());
+    // Clones of the method and the route are cheap (no copy of the text).
+    let method = req.method().clone();
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let path = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let mut resp = match &state.generations {
-        Some(slots) if GENERATION_PATHS.contains(&path.as_str()) => {
+        Some(slots) if GENERATION_PATHS.contains(&path) => {
             // Queue for a slot; hold it until the last byte of the answer
             // (a stream's body outlives the handler) or the client goes.
             let Ok(permit) = slots.clone().acquire_owned().await else { return next.run(req).await };
@@ -126,7 +128,7 @@ async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Re
     if let Ok(v) = axum::http::HeaderValue::from_str(&format!("app;dur={:.3}", took.as_secs_f64() * 1000.0)) {
         h.insert("server-timing", v);
     }
-    state.metrics.http_request(&method, &path, resp.status().as_u16(), took.as_secs_f64());
+    state.metrics.http_request(method.as_str(), path, resp.status().as_u16(), took.as_secs_f64());
     resp
 }
 

@@ -33,11 +33,20 @@ fn escape(v: &str) -> String {
 impl Metrics {
     /// Metrics::http_request counts one finished HTTP request.
     pub fn http_request(&self, method: &str, path: &str, status: u16, seconds: f64) {
+        // Counting a known series allocates nothing: this runs on every request.
         if let Ok(mut m) = self.http.lock() {
-            *m.entry((method.to_string(), path.to_string(), status)).or_insert(0) += 1;
+            match m.iter_mut().find(|(k, _)| k.2 == status && k.0 == method && k.1 == path) {
+                Some((_, n)) => *n += 1,
+                None => {
+                    m.insert((method.to_string(), path.to_string(), status), 1);
+                }
+            }
         }
         if let Ok(mut d) = self.durations.lock() {
-            let h = d.entry(path.to_string()).or_default();
+            if !d.contains_key(path) {
+                d.insert(path.to_string(), Hist::default());
+            }
+            let Some(h) = d.get_mut(path) else { return };
             for (i, le) in BUCKETS.iter().enumerate() {
                 if seconds <= *le {
                     h.counts[i] += 1;
@@ -52,10 +61,14 @@ impl Metrics {
     pub fn llm_call(&self, provider: &str, model: &str, ok: bool) {
         if let Ok(mut m) = self.llm.lock() {
             // Model names come from clients: bound the label's cardinality.
-            let distinct = m.keys().map(|k| &k.1).collect::<std::collections::BTreeSet<_>>().len();
-            let known = m.keys().any(|k| k.1 == model);
-            let model = if known || distinct < MAX_MODELS { model } else { "other" };
             let status = if ok { "success" } else { "error" };
+            if let Some((_, n)) = m.iter_mut().find(|(k, _)| k.2 == status && k.1 == model && k.0 == provider) {
+                *n += 1;
+                return;
+            }
+            let known = m.keys().any(|k| k.1 == model);
+            let distinct = || m.keys().map(|k| &k.1).collect::<std::collections::BTreeSet<_>>().len();
+            let model = if known || distinct() < MAX_MODELS { model } else { "other" };
             *m.entry((provider.to_string(), model.to_string(), status.to_string())).or_insert(0) += 1;
         }
     }
