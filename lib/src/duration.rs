@@ -21,6 +21,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` is out of range"))
 }
 
+/// flag reads a duration given to `--<name>`, as a usage error naming the flag.
+pub fn flag(name: &str, text: &str) -> Result<Duration, crate::Error> {
+    parse(text).map_err(|e| crate::Error::input(format!("--{name}: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Command-line arguments.
 
+use navikit::duration::flag as dur;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -123,10 +124,6 @@ pub struct ServiceOptions {
     pub sample: Option<navikit::sample::Plan>,
     /// Which checks run, and whether warnings fail.
     pub selection: navikit::checks::Selection,
-}
-
-fn dur(flag: &str, v: &str) -> Result<Duration, Error> {
-    navikit::duration::parse(v).map_err(|e| Error::input(format!("--{flag}: {e}")))
 }
 
 /// parse reads the process arguments.

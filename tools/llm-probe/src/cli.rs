@@ -2,6 +2,7 @@
 //! flags first, then the environment (as the official SDKs read it), then
 //! the config file, then defaults.
 
+pub use navikit::duration::flag as dur;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -349,11 +350,6 @@ pub fn parse() -> Result<Parsed, Error> {
             Ok(Parsed::Preflight(Box::new(target(&a.common)?), a.live, a.require_env, a.selection))
         }
     }
-}
-
-/// dur reads a duration flag.
-pub fn dur(flag: &str, v: &str) -> Result<Duration, Error> {
-    navikit::duration::parse(v).map_err(|e| Error::input(format!("--{flag}: {e}")))
 }
 
 /// target resolves the endpoint from flags, environment and config.

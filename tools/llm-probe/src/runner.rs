@@ -135,45 +135,65 @@ pub fn write_record(out: &mut RecordWriter<std::io::Stdout>, record: &Record) ->
 }
 
 /// drive makes the requests `opts` asks for and hands each record, the
-/// moment its request ends, to `consume` on one thread; it returns how many
-/// were consumed. An error from `consume` stops new requests.
-pub fn drive<F>(opts: &RunOptions, mut consume: F) -> Result<u64, Error>
+/// moment its request ends, to `consume`, one record at a time; it returns
+/// how many were consumed. An error from `consume` stops new requests.
+pub fn drive<F>(opts: &RunOptions, consume: F) -> Result<u64, Error>
 where
     F: FnMut(Probe) -> Result<(), Error> + Send,
 {
     install_signals(opts.grace);
     let jobs_here = planned_here(opts);
     let deadline = opts.duration.map(|d| Instant::now() + d);
-    let (tx, rx) = mpsc::channel::<Probe>();
     let agent = exchange::agent(&opts.target.timeouts);
-    std::thread::scope(|s| {
-        let writer = s.spawn(move || {
-            let mut n = 0u64;
-            for probe in rx {
-                consume(probe)?;
-                n += 1;
+    // Each worker hands its own record over, under one lock: a writer
+    // thread woken for every record cost a context switch per request.
+    let sink = Mutex::new(Sink { consume, written: 0, error: None });
+    let emit = |probe: Probe| -> bool {
+        let Ok(mut s) = sink.lock() else { return false };
+        if s.error.is_some() {
+            return false;
+        }
+        match (s.consume)(probe) {
+            Ok(()) => {
+                s.written += 1;
+                true
             }
-            Ok::<u64, Error>(n)
-        });
-        let ctx = Ctx { opts, agent, tx };
-        // Never more threads than the work needs: a run of 10 requests gets at
-        // most 10 workers, whatever --concurrency or --max-in-flight say.
-        let needed = |n: u64| jobs_here.map_or(n, |j| n.min(j.max(1)));
-        match opts.load {
-            Load::Closed(c) => closed_loop(&ctx, needed(c), jobs_here, deadline),
-            Load::Open(rate, arrival, cap) => {
-                open_loop(&ctx, rate / opts.shard.1 as f64, arrival, needed(cap), jobs_here, deadline)
+            Err(e) => {
+                s.error = Some(e);
+                STOP.store(true, Ordering::SeqCst);
+                false
             }
         }
-        drop(ctx);
-        writer.join().map_err(|_| Error::input("the record writer panicked"))?
-    })
+    };
+    let ctx = Ctx { opts, agent, emit: &emit };
+    // Never more threads than the work needs: a run of 10 requests gets at
+    // most 10 workers, whatever --concurrency or --max-in-flight say.
+    let needed = |n: u64| jobs_here.map_or(n, |j| n.min(j.max(1)));
+    match opts.load {
+        Load::Closed(c) => closed_loop(&ctx, needed(c), jobs_here, deadline),
+        Load::Open(rate, arrival, cap) => {
+            open_loop(&ctx, rate / opts.shard.1 as f64, arrival, needed(cap), jobs_here, deadline)
+        }
+    }
+    let s = sink.into_inner().map_err(|_| Error::input("the record writer panicked"))?;
+    match s.error {
+        Some(e) => Err(e),
+        None => Ok(s.written),
+    }
+}
+
+/// Sink is where finished records go, and what became of them.
+struct Sink<F> {
+    consume: F,
+    written: u64,
+    error: Option<Error>,
 }
 
 struct Ctx<'a> {
     opts: &'a RunOptions,
     agent: ureq::Agent,
-    tx: mpsc::Sender<Probe>,
+    /// Hands a record over; false once records can no longer be taken.
+    emit: &'a (dyn Fn(Probe) -> bool + Sync),
 }
 
 fn closed_loop(ctx: &Ctx<'_>, workers: u64, jobs: Option<u64>, deadline: Option<Instant>) {
@@ -182,7 +202,6 @@ fn closed_loop(ctx: &Ctx<'_>, workers: u64, jobs: Option<u64>, deadline: Option<
     std::thread::scope(|s| {
         for w in 0..workers {
             let next = &next;
-            let tx = ctx.tx.clone();
             s.spawn(move || {
                 let mut rng = Rng::new(ctx.opts.seed ^ (w + 1).wrapping_mul(0x9E37_79B9));
                 loop {
@@ -191,7 +210,7 @@ fn closed_loop(ctx: &Ctx<'_>, workers: u64, jobs: Option<u64>, deadline: Option<
                     {
                         break;
                     }
-                    conversation(ctx, &tx, Job { index: shard + j * shards, intended: None }, &mut rng);
+                    conversation(ctx, Job { index: shard + j * shards, intended: None }, &mut rng);
                 }
             });
         }
@@ -205,7 +224,6 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
     std::thread::scope(|s| {
         for w in 0..cap {
             let job_rx = Arc::clone(&job_rx);
-            let tx = ctx.tx.clone();
             std::thread::Builder::new()
                 .stack_size(256 * 1024)
                 .spawn_scoped(s, move || {
@@ -219,7 +237,7 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
                         if stop_requested() {
                             break;
                         }
-                        conversation(ctx, &tx, job, &mut rng);
+                        conversation(ctx, job, &mut rng);
                     }
                 })
                 .ok();
@@ -264,7 +282,7 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
-fn conversation(ctx: &Ctx<'_>, tx: &mpsc::Sender<Probe>, job: Job, rng: &mut Rng) {
+fn conversation(ctx: &Ctx<'_>, job: Job, rng: &mut Rng) {
     let o = ctx.opts;
     let scenarios = &o.target.scenarios;
     let scenario = &scenarios[(job.index % scenarios.len() as u64) as usize];
@@ -284,7 +302,7 @@ fn conversation(ctx: &Ctx<'_>, tx: &mpsc::Sender<Probe>, job: Job, rng: &mut Rng
             probe.turn = Some(turn as u32);
         }
         let ok = probe.ok;
-        if tx.send(probe).is_err() || !ok {
+        if !(ctx.emit)(probe) || !ok {
             return;
         }
         history.push(Turn { role: "assistant", text });
