@@ -237,14 +237,17 @@ pub fn make_plan(req: &Request, rng: &mut Rng, speed: f64) -> Plan {
     let max_tokens = req.max_tokens.max(1);
     let mut tokens = words(snippet(&req.last_user));
     let wanted = rng.lognormal(profile.out_tokens, 0.35).round().max(tokens.len() as f64) as usize;
+    let truncated = wanted as u64 > max_tokens;
+    // Only the tokens max_tokens lets through are made: drawing a long answer
+    // to cut it to 16 tokens was most of a short request's time.
+    let keep = wanted.min(usize::try_from(max_tokens).unwrap_or(usize::MAX));
+    tokens.truncate(keep);
     let mut k = 0;
-    while tokens.len() < wanted {
+    while tokens.len() < keep {
         let w = FILLER[k % FILLER.len()];
         tokens.push(if k == 0 { format!("\n\n{w}") } else { format!(" {w}") });
         k += 1;
     }
-    let truncated = tokens.len() as u64 > max_tokens;
-    tokens.truncate(max_tokens as usize);
     let answer_tokens = tokens.len() as u64;
 
     let thinking_budget = req.thinking_budget.or(profile.reasoning.then_some(1024));
