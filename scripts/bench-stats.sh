@@ -35,10 +35,10 @@ PY
 JQ='map(select(.ok and (.warmup | not))) | group_by(.scenario) | map((map(.latency_ms) | sort) as $l | {scenario: .[0].scenario, n: ($l | length), p50: $l[($l|length)*0.5|floor], p95: $l[($l|length)*0.95|floor], p99: $l[($l|length)*0.99|floor]})'
 
 # measure LABEL SHAPE RECORDS CMD... → appends "label|shape|records|wall_s|rss_mb"
-# (the best of three runs below 2 M records, one run above).
+# (the best of three runs below 2 M records, one run above or with RUNS=1).
 measure() {
   local label=$1 shape=$2 n=$3; shift 3
-  local best="" rss=0 runs=3
+  local best="" rss=0 runs=${RUNS:-3}
   [ "$n" -gt 2000000 ] && runs=1
   for _ in $(seq $runs); do
     /usr/bin/time -f "%e %M" -o "$T/time" "$@" > /dev/null
@@ -61,8 +61,8 @@ for n in "${SIZES[@]}"; do
     measure "latency-stats --by scenario --jobs 1, 1 core" $shape "$n" taskset -c 0 "$LS" --jobs 1 --by scenario "$F"
     measure "latency-stats --by scenario, 2 cores" $shape "$n" "$LS" --by scenario "$F"
     if [ $first = 1 ] && [ $shape = gaps ]; then
-      measure "python3 statistics.quantiles, 1 core" $shape "$n" taskset -c 0 python3 "$T/stats.py" "$F"
-      measure "jq -s group_by + sort, 1 core" $shape "$n" taskset -c 0 jq -s "$JQ" "$F"
+      RUNS=1 measure "python3 statistics.quantiles, 1 core" $shape "$n" taskset -c 0 python3 "$T/stats.py" "$F"
+      RUNS=1 measure "jq -s group_by + sort, 1 core" $shape "$n" taskset -c 0 jq -s "$JQ" "$F"
     fi
   done
   first=0
