@@ -92,6 +92,19 @@ impl<'a> Cursor<'a> {
         (self.peek()? == c).then(|| self.i += 1)
     }
 
+    /// more reads what follows a member or element: `,` (another comes:
+    /// true) or the closing `close` (false); anything else gives up.
+    fn more(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let c = self.peek()?;
+        self.i += 1;
+        match c {
+            b',' => Some(true),
+            c if c == close => Some(false),
+            _ => None,
+        }
+    }
+
     /// string reads a string without escapes (the opening quote is next).
     fn string(&mut self) -> Option<&'a str> {
         let start = self.i + 1;
@@ -231,14 +244,8 @@ impl<'a> Cursor<'a> {
                 self.eat(b':')?;
             }
             self.value(depth)?;
-            self.ws();
-            match self.peek()? {
-                b',' => self.i += 1,
-                c if c == close => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.more(close)? {
+                return Some(());
             }
         }
     }
@@ -261,14 +268,8 @@ impl<'a> Cursor<'a> {
         loop {
             self.ws();
             out.push(self.number()?.as_f64());
-            self.ws();
-            match self.peek()? {
-                b',' => self.i += 1,
-                b']' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.more(b']')? {
+                return Some(());
             }
         }
     }
@@ -306,14 +307,8 @@ impl<'a> Cursor<'a> {
                     (Some(_), _) => return None,
                     (None, _) => {}
                 }
-                self.ws();
-                match self.peek()? {
-                    b',' => self.i += 1,
-                    b'}' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
+                if !self.more(b'}')? {
+                    break;
                 }
             }
         }
@@ -577,14 +572,8 @@ pub fn scan<'a>(line: &'a [u8], by: &[String], itl: &mut Vec<f64>) -> Option<Sca
                 }
             }
         }
-        c.ws();
-        match c.peek()? {
-            b',' => c.i += 1,
-            b'}' => {
-                c.i += 1;
-                break;
-            }
-            _ => return None,
+        if !c.more(b'}')? {
+            break;
         }
     }
     c.ws();
