@@ -1,9 +1,9 @@
-//! The fast path: one probe line into a [`ProbeView`] without building a
-//! `Probe` or a `serde_json::Value`.
+//! One probe line into a [`ProbeView`] without building a `Probe` or a
+//! `serde_json::Value`: [`crate::scan`] reads the common line, and this
+//! module's serde visitor every other one, errors included.
 //!
-//! A hand-written map visitor reads only the fields latency-stats needs,
-//! borrows strings from the line where it can, pours inter-token gaps into a
-//! reused buffer, and skips everything else with `IgnoredAny`. Required
+//! The visitor reads only the fields latency-stats needs, pours inter-token
+//! gaps into a reused buffer, and skips everything else with `IgnoredAny`. Required
 //! fields (`kind`, `ok`, `latency_ms`) and field types are still checked, so
 //! a bad line is reported, never silently counted.
 

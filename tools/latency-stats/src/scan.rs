@@ -169,7 +169,8 @@ impl<'a> Cursor<'a> {
             return Some(Number::Int(m));
         }
         // serde_json's own conversion: the significand as a double, then one
-        // exact power of ten. Beyond 10^22 it loops; leave those to it.
+        // power of ten. Only powers to 10^22 are exact doubles: the rare
+        // larger exponent is left to serde.
         let pow = *POW10.get(exp.unsigned_abs() as usize)?;
         let f = m as f64;
         Some(Number::Float(if exp >= 0 { f * pow } else { f / pow }))
@@ -454,6 +455,10 @@ pub fn scan<'a>(line: &'a [u8], by: &[String], itl: &mut Vec<f64>) -> Option<Sca
     // Control bytes (raw in a string is an error; tab, CR and LF between
     // tokens are rare) go to serde: then only spaces are whitespace here.
     if line.chunks(32).any(|c| c.iter().fold(false, |any, &b| any | (b < 0x20))) {
+        return None;
+    }
+    // A record line starts with its object (callers trim it, as serde's path needs).
+    if line.first() != Some(&b'{') {
         return None;
     }
     let text = std::str::from_utf8(line).ok()?;

@@ -114,6 +114,7 @@ fn edge_lines_agree_with_serde() {
         with(r#""latency_ms":12.5,"ok":false,"error":["io","reset"]}"#),
         with(r#""latency_ms":12.5,"ok":false,"error":{"message":"HTTP 429 \"slow down\""}}"#),
         with(r#""latency_ms":12.5 , "ok" : 1 }"#),
+        with(r#""latency_ms" : 12.5 , "ttft_ms" :1e22, "output_tokens_per_s": 3.0e-21 ,"ok" : true }"#),
         with(r#""latency_ms":12.5}  "#),
         with(r#""latency_ms":12.5}x"#),
         with(r#""latency_ms":12.5,}"#),
@@ -125,7 +126,7 @@ fn edge_lines_agree_with_serde() {
         BASE.replace(r#""ok":true,"#, ""),
         BASE.replace(r#""ts":"2026-02-07T10:00:00.123Z","#, ""),
         BASE.replace(r#""kind":"probe""#, r#""kind":"check","status":"pass""#),
-        BASE.replace(r#""kind":"probe""#, r#""kind":"sample","x":[1,2"#),
+        BASE.replace(r#""kind":"probe""#, r#""kind":"sample","x":[1,2]"#),
         r#"{"kind":"stats","ok":5,"group":{}}"#.to_string(),
         r#"{}"#.to_string(),
         r#"[1]"#.to_string(),
@@ -161,6 +162,17 @@ fn edge_lines_agree_with_serde() {
     for line in [&all[0], &all[1], &all[4], &all[20], &all[35], &all[40], &all[42]] {
         assert!(scanned(line, &[]), "{line}");
     }
+    // Spaces between tokens, exact exponents, other kinds and real calendar
+    // times take it too.
+    let spaced = all.iter().find(|l| l.contains(r#""latency_ms" : 12.5"#)).expect("the spaced line");
+    assert!(scanned(spaced, &[]), "{spaced}");
+    let sample = all.iter().find(|l| l.contains(r#""kind":"sample""#)).expect("the sample line");
+    assert!(scanned(sample, &[]), "{sample}");
+    for t in ["2024-02-29T23:59:59Z", "2026-12-31T23:59:59.999999999Z", "2000-02-29T10:00:00Z"] {
+        let line = BASE.replace("2026-02-07T10:00:00.123Z", t);
+        assert!(scanned(&line, &[]), "{line}");
+    }
+    assert!(!scanned(&format!(" {BASE}"), &[]), "an untrimmed line is serde's");
     // And the unusual ones go to serde.
     for line in [&all[7], &all[12], &all[38], &all[39]] {
         assert!(!scanned(line, &[]), "{line}");
