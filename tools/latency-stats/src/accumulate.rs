@@ -80,7 +80,8 @@ pub struct ProbeView<'a> {
     pub stand_in: Option<Cow<'a, str>>,
 }
 
-fn field_index(f: Field) -> usize {
+/// field_index is a field's place in [`Field::ALL`] (and in [`ProbeView::values`]).
+pub(crate) fn field_index(f: Field) -> usize {
     Field::ALL.iter().position(|&x| x == f).unwrap_or(0)
 }
 

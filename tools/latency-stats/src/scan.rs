@@ -1,8 +1,8 @@
 //! The fast path of [`crate::parse::parse_line`]: a byte scanner for the
-//! common probe line — ASCII, no escapes in the strings it keeps, plain
-//! numbers — that reads the fields latency-stats needs in one pass.
+//! common probe line — UTF-8 without control bytes, no escapes in its
+//! strings, plain numbers — that reads the fields latency-stats needs in one pass.
 //!
-//! It only ever accepts: anything unusual (an escape, a non-ASCII byte, a
+//! It only ever accepts: anything unusual (an escape, a control byte, a
 //! float where a count belongs, a negative number, any syntax error, a
 //! nesting deeper than [`MAX_DEPTH`]) makes it give up with `None`, and the
 //! caller parses the line again with the serde visitor, which reports the
@@ -205,6 +205,17 @@ impl<'a> Cursor<'a> {
         Some(&self.b[start..end])
     }
 
+    /// member_key reads an object member's key and its `:`.
+    fn member_key(&mut self) -> Option<&'a [u8]> {
+        self.ws();
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let key = self.key()?;
+        self.eat(b':')?;
+        Some(key)
+    }
+
     /// value reads any value; compound ones are skipped.
     fn value(&mut self, depth: u32) -> Option<Value<'a>> {
         self.ws();
@@ -237,12 +248,7 @@ impl<'a> Cursor<'a> {
         }
         loop {
             if close == b'}' {
-                self.ws();
-                if self.peek()? != b'"' {
-                    return None;
-                }
-                self.key()?;
-                self.eat(b':')?;
+                self.member_key()?;
             }
             self.value(depth)?;
             if !self.more(close)? {
@@ -292,12 +298,7 @@ impl<'a> Cursor<'a> {
             self.i += 1;
         } else {
             loop {
-                self.ws();
-                if self.peek()? != b'"' {
-                    return None;
-                }
-                let key = self.key()?;
-                self.eat(b':')?;
+                let key = self.member_key()?;
                 let slot = match key {
                     b"class" => Some(&mut class),
                     b"message" => Some(&mut message),
@@ -419,7 +420,7 @@ pub enum Label {
 
 /// key_of names a field.
 pub fn key_of(k: &[u8]) -> Key {
-    let field = |f: Field| Key::Value(Field::ALL.iter().position(|&x| x == f).unwrap_or(0));
+    let field = |f: Field| Key::Value(crate::accumulate::field_index(f));
     match (k.len(), k) {
         (2, b"ok") => Key::Ok,
         (2, b"ts") => Key::Label(Label::Ts),
@@ -478,12 +479,7 @@ pub fn scan<'a>(line: &'a [u8], by: &[String], itl: &mut Vec<f64>) -> Option<Sca
         return None;
     }
     loop {
-        c.ws();
-        if c.peek()? != b'"' {
-            return None;
-        }
-        let key = c.key()?;
-        c.eat(b':')?;
+        let key = c.member_key()?;
         if other.is_some() {
             // Another kind's fields are not a probe's: validated, not read.
             c.value(0)?;
