@@ -12,12 +12,11 @@ pub mod cli;
 pub mod compare;
 pub mod output;
 pub mod parse;
+mod read;
 pub mod scan;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 
 use navikit::ndjson::{Input, at};
 use navikit::record::{Record, Stats};
@@ -25,12 +24,12 @@ use navikit::{Error, Outcome};
 
 use accumulate::GroupAcc;
 use cli::Options;
-use parse::{MAX_GROUP_FIELDS, Parsed, parse_line};
+use parse::MAX_GROUP_FIELDS;
+use read::read_probes;
 
 /// Groups maps a group key (values joined by U+001F) to its accumulator.
 pub type Groups = HashMap<String, GroupAcc>;
 
-const CHUNK: usize = 1 << 20;
 const KEY_SEP: char = '\u{1f}';
 
 /// run carries out one invocation and writes its output to stdout.
@@ -173,157 +172,4 @@ fn merge_inputs(inputs: Vec<Input>) -> Result<Groups, Error> {
         })?;
     }
     Ok(groups)
-}
-
-/// Chunk is a line-aligned piece of one input.
-struct Chunk {
-    input: usize,
-    first_line: u64,
-    bytes: Vec<u8>,
-}
-
-/// WorkerResult is what one parsing thread hands back.
-type WorkerResult = (Groups, BTreeMap<&'static str, u64>, Option<(usize, u64, String)>);
-
-fn read_probes(inputs: Vec<Input>, opts: &Options) -> Result<(Groups, BTreeMap<&'static str, u64>), Error> {
-    let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::sync_channel::<Chunk>(opts.jobs * 2);
-    let rx = Arc::new(Mutex::new(rx));
-    let results: Vec<WorkerResult> = std::thread::scope(|scope| -> Result<Vec<WorkerResult>, Error> {
-        let workers: Vec<_> = (0..opts.jobs)
-            .map(|_| {
-                let rx = Arc::clone(&rx);
-                let stop = Arc::clone(&stop);
-                scope.spawn(move || worker(&rx, &stop, opts))
-            })
-            .collect();
-        let read_result = split_chunks(inputs, &tx, &stop);
-        drop(tx);
-        let mut results = Vec::with_capacity(workers.len());
-        for w in workers {
-            results.push(w.join().map_err(|_| Error::input("a parsing thread panicked"))?);
-        }
-        read_result?;
-        Ok(results)
-    })?;
-    let mut groups = Groups::new();
-    let mut skipped = BTreeMap::new();
-    let mut first_error: Option<(usize, u64, String)> = None;
-    for (g, s, e) in results {
-        for (k, acc) in g {
-            groups.entry(k).or_default().merge(acc);
-        }
-        for (k, n) in s {
-            *skipped.entry(k).or_insert(0) += n;
-        }
-        if let Some(e) = e
-            && first_error.as_ref().is_none_or(|f| (e.0, e.1) < (f.0, f.1))
-        {
-            first_error = Some(e);
-        }
-    }
-    if let Some((input, line, why)) = first_error {
-        return Err(at(&names[input], line, why));
-    }
-    Ok((groups, skipped))
-}
-
-fn split_chunks(inputs: Vec<Input>, tx: &mpsc::SyncSender<Chunk>, stop: &AtomicBool) -> Result<(), Error> {
-    for (idx, input) in inputs.into_iter().enumerate() {
-        let name = input.name.clone();
-        let mut reader = input.into_reader();
-        let mut carry: Vec<u8> = Vec::new();
-        let mut line = 1u64;
-        loop {
-            if stop.load(Ordering::Relaxed) {
-                return Ok(());
-            }
-            let mut buf = std::mem::take(&mut carry);
-            buf.reserve(CHUNK);
-            let start = buf.len();
-            // read_to_end fills spare capacity without zeroing it first.
-            loop {
-                match (&mut reader).take(CHUNK as u64).read_to_end(&mut buf) {
-                    Ok(_) => break,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(Error::input(format!("{name}: read error: {e}"))),
-                }
-            }
-            let eof = buf.len() == start;
-            if eof && buf.is_empty() {
-                break;
-            }
-            if !eof && let Some(cut) = memchr::memrchr(b'\n', &buf) {
-                carry = buf.split_off(cut + 1);
-            }
-            if !eof && buf.last() != Some(&b'\n') {
-                // No newline yet in this chunk: keep reading until one arrives.
-                carry = buf;
-                continue;
-            }
-            let lines = memchr::memchr_iter(b'\n', &buf).count() as u64 + u64::from(buf.last() != Some(&b'\n'));
-            let chunk = Chunk { input: idx, first_line: line, bytes: buf };
-            line += lines;
-            if tx.send(chunk).is_err() {
-                return Ok(());
-            }
-            if eof {
-                break;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn worker(rx: &Mutex<mpsc::Receiver<Chunk>>, stop: &AtomicBool, opts: &Options) -> WorkerResult {
-    let mut groups = Groups::new();
-    let mut skipped: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut error: Option<(usize, u64, String)> = None;
-    let mut itl = Vec::with_capacity(256);
-    let mut key = String::new();
-    loop {
-        let chunk = match rx.lock() {
-            Ok(guard) => match guard.recv() {
-                Ok(c) => c,
-                Err(_) => break,
-            },
-            Err(_) => break,
-        };
-        let mut from = 0;
-        let ends = memchr::memchr_iter(b'\n', &chunk.bytes).chain(std::iter::once(chunk.bytes.len()));
-        for (this, end) in (chunk.first_line..).zip(ends) {
-            let line = &chunk.bytes[from..end];
-            from = (end + 1).min(chunk.bytes.len());
-            let line = navikit::ndjson::trim_line(line);
-            if line.is_empty() {
-                continue;
-            }
-            match parse_line(line, &opts.by, &mut itl) {
-                Ok(Parsed::Probe(view, values)) => {
-                    key.clear();
-                    for (j, v) in values.iter().take(opts.by.len()).enumerate() {
-                        if j > 0 {
-                            key.push(KEY_SEP);
-                        }
-                        key.push_str(v.as_deref().unwrap_or(""));
-                    }
-                    let acc = match groups.get_mut(key.as_str()) {
-                        Some(acc) => acc,
-                        None => groups.entry(key.clone()).or_default(),
-                    };
-                    acc.add(&view, opts.include_warmup);
-                }
-                Ok(Parsed::Other(kind)) => *skipped.entry(kind).or_insert(0) += 1,
-                Err(why) => {
-                    if error.as_ref().is_none_or(|e| (chunk.input, this) < (e.0, e.1)) {
-                        error = Some((chunk.input, this, why));
-                    }
-                    stop.store(true, Ordering::Relaxed);
-                    break;
-                }
-            }
-        }
-    }
-    (groups, skipped, error)
 }

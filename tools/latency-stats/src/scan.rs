@@ -206,6 +206,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// member_key reads an object member's key and its `:`.
+    #[inline(always)]
     fn member_key(&mut self) -> Option<&'a [u8]> {
         self.ws();
         if self.peek()? != b'"' {
