@@ -105,14 +105,15 @@ impl GroupAcc {
         }
         self.requests += 1;
         if let Some(ts) = p.ts.as_deref() {
-            // Records are UTC RFC 3339; comparing to the second is enough for a run window.
-            let key = &ts[..ts.len().min(19)];
-            if self.first_ts.as_deref().is_none_or(|f| key < &f[..f.len().min(19)]) {
+            // Records are UTC RFC 3339, so text order is time order. The
+            // earliest and the latest are kept (as `merge` keeps them), so
+            // the window does not depend on how the input was cut into chunks.
+            if self.first_ts.as_deref().is_none_or(|f| ts < f) {
                 self.first_ts = Some(ts.to_string());
             }
             match &mut self.last_ts {
                 // Reuse the buffer: in a time-ordered input every record moves the end.
-                Some(l) if key >= &l[..l.len().min(19)] => {
+                Some(l) if ts > l.as_str() => {
                     l.clear();
                     l.push_str(ts);
                 }
