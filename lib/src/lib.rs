@@ -7,12 +7,14 @@
 //! - [`exit`]: the exit-code type and the one place errors become codes.
 //! - [`threshold`]: k6-style threshold expressions (`p95<5s`).
 //! - [`redact`]: keeps secrets out of every output.
+//! - [`error_class`]: why a request failed, one word per class.
 //! - [`pattern`]: normalises messages into patterns ("timeout after #ms").
 
 pub mod checks;
 pub mod cli;
 pub mod dburl;
 pub mod duration;
+pub mod error_class;
 pub mod exit;
 pub mod files;
 pub mod histogram;
@@ -29,5 +31,6 @@ pub mod sample;
 pub mod schema;
 pub mod threshold;
 
+pub use error_class::ErrorClass;
 pub use exit::{Error, Outcome};
 pub use record::{Check, CheckStatus, Probe, Record, Stats};

@@ -25,8 +25,13 @@ pub fn fixture(rel: &str) -> PathBuf {
     workspace_root().join("tests/fixtures").join(rel)
 }
 
-/// bin_path finds a workspace binary next to the running test.
+/// bin_path finds a workspace binary next to the running test, or in
+/// `NAVI_BIN_DIR` when that is set (to run the tests, or write a golden
+/// fixture, with the binaries of another build).
 pub fn bin_path(name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("NAVI_BIN_DIR") {
+        return PathBuf::from(dir).join(name);
+    }
     let exe = std::env::current_exe().unwrap_or_default();
     let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
     if dir.ends_with("deps") {

@@ -4,9 +4,10 @@
 use std::io::{BufReader, Read};
 use std::time::{Duration, Instant};
 
+use navikit::ErrorClass;
 use serde_json::Value;
 
-use crate::provider::{self, Provider, Step, Token, Usage};
+use crate::dialect::{self, Dialect, Step, StreamFailure, Token, Usage};
 use crate::sse::Decoder;
 
 /// Timeouts bound one attempt.
@@ -52,7 +53,7 @@ pub struct Failure {
     /// HTTP status, when a response arrived.
     pub status: Option<u16>,
     /// Error class.
-    pub class: &'static str,
+    pub class: ErrorClass,
     /// Message (redacted by the caller).
     pub message: String,
     /// The server's retry-after.
@@ -118,70 +119,70 @@ fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
     parse_retry_after(get("retry-after-ms"), get("retry-after"))
 }
 
-fn classify_send(e: &ureq::Error) -> (&'static str, bool) {
+fn classify_send(e: &ureq::Error) -> (ErrorClass, bool) {
     use ureq::Timeout;
     match e {
-        ureq::Error::Timeout(Timeout::Connect | Timeout::Resolve) => ("connect_timeout", true),
-        ureq::Error::Timeout(Timeout::RecvResponse | Timeout::PerRead) => ("first_token_timeout", false),
-        ureq::Error::Timeout(_) => ("total_timeout", false),
-        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => ("connection_refused", false),
+        ureq::Error::Timeout(Timeout::Connect | Timeout::Resolve) => (ErrorClass::ConnectTimeout, true),
+        ureq::Error::Timeout(Timeout::RecvResponse | Timeout::PerRead) => (ErrorClass::FirstTokenTimeout, false),
+        ureq::Error::Timeout(_) => (ErrorClass::TotalTimeout, false),
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => (ErrorClass::ConnectionRefused, false),
         ureq::Error::Io(io) => match io.kind() {
-            std::io::ErrorKind::ConnectionRefused => ("connection_refused", false),
+            std::io::ErrorKind::ConnectionRefused => (ErrorClass::ConnectionRefused, false),
             std::io::ErrorKind::ConnectionReset
             | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::UnexpectedEof => ("io", true),
-            std::io::ErrorKind::TimedOut => ("connect_timeout", true),
-            _ => ("io", false),
+            | std::io::ErrorKind::UnexpectedEof => (ErrorClass::Io, true),
+            std::io::ErrorKind::TimedOut => (ErrorClass::ConnectTimeout, true),
+            _ => (ErrorClass::Io, false),
         },
-        _ => ("io", false),
+        _ => (ErrorClass::Io, false),
     }
 }
 
 /// classify_read names an error while reading a body.
-fn classify_read(e: &std::io::Error, got_token: bool, since_send: Duration, t: &Timeouts) -> &'static str {
+fn classify_read(e: &std::io::Error, got_token: bool, since_send: Duration, t: &Timeouts) -> ErrorClass {
     let timeout = e.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>()).and_then(|u| match u {
         ureq::Error::Timeout(kind) => Some(*kind),
         _ => None,
     });
     match timeout {
-        Some(ureq::Timeout::Global) => "total_timeout",
-        Some(_) if !got_token && since_send >= t.first_token => "first_token_timeout",
-        Some(_) => "stream_stall",
-        None if e.kind() == std::io::ErrorKind::TimedOut => "stream_stall",
-        None => "stream_cut",
+        Some(ureq::Timeout::Global) => ErrorClass::TotalTimeout,
+        Some(_) if !got_token && since_send >= t.first_token => ErrorClass::FirstTokenTimeout,
+        Some(_) => ErrorClass::StreamStall,
+        None if e.kind() == std::io::ErrorKind::TimedOut => ErrorClass::StreamStall,
+        None => ErrorClass::StreamCut,
     }
+}
+
+/// read_failure is a failed body read, named and timed.
+fn read_failure(class: ErrorClass, e: &std::io::Error, sent: Instant) -> StreamFailure {
+    (class, format!("{class} after {} ms: {e}", sent.elapsed().as_millis()))
 }
 
 /// Request is what one attempt sends.
 pub struct Request<'a> {
     /// Protocol.
-    pub provider: Provider,
+    pub dialect: &'static dyn Dialect,
     /// Endpoint.
     pub url: &'a str,
-    /// API key.
-    pub key: Option<&'a str>,
+    /// The dialect's auth and version headers.
+    pub auth: &'a [(&'static str, String)],
     /// Extra headers.
     pub headers: &'a [(String, String)],
     /// JSON body.
-    pub body: &'a Value,
+    pub body: &'a [u8],
     /// Read a stream.
     pub stream: bool,
 }
 
 /// attempt sends one request and reads the answer.
 pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
-    let (p, key, stream) = (r.provider, r.key, r.stream);
     let sent = Instant::now();
     let mut req = agent.post(r.url).header("content-type", "application/json");
+    for (k, v) in r.auth {
+        req = req.header(*k, v.as_str());
+    }
     for (k, v) in r.headers {
         req = req.header(k.as_str(), v.as_str());
-    }
-    if p == Provider::Anthropic {
-        req = req.header("anthropic-version", "2023-06-01");
-    }
-    if let Some(k) = key.filter(|k| !k.is_empty()) {
-        let (name, value) = p.auth_header(k);
-        req = req.header(name, &value);
     }
     let fail = |status, class, message: String, retryable, retry_after| Failure {
         status,
@@ -191,7 +192,7 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
         retryable,
         end: sent.elapsed(),
     };
-    let resp = match req.send(r.body.to_string().as_bytes()) {
+    let resp = match req.send(r.body) {
         Ok(r) => r,
         Err(e) => {
             let (class, retryable) = classify_send(&e);
@@ -222,7 +223,7 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
         return Outcome {
             result: Err(fail(
                 Some(status),
-                "redirect",
+                ErrorClass::Redirect,
                 format!("answered {status} redirecting to {shown}: not followed (credentials are never sent on)"),
                 false,
                 None,
@@ -237,7 +238,7 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
         let ra = retry_after(&resp);
         let mut text = String::new();
         let _ = resp.into_body().into_reader().take(64 * 1024).read_to_string(&mut text);
-        let (class, message) = provider::error_from_body(status, &text);
+        let (class, message) = dialect::error_from_body(status, &text);
         let retryable = matches!(status, 429 | 503 | 529);
         return Outcome {
             result: Err(fail(Some(status), class, message, retryable, ra)),
@@ -248,12 +249,12 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
         };
     }
     let reader = resp.into_body().into_reader();
-    let result = if stream { read_stream(p, reader, sent, t) } else { read_json(p, reader, sent, t) };
+    let result = if r.stream { read_stream(r.dialect, reader, sent, t) } else { read_json(r.dialect, reader, sent, t) };
     let result = result.map_err(|(class, message)| fail(Some(status), class, message, false, None));
     Outcome { result, status: Some(status), request_id, stand_in, server_time }
 }
 
-fn read_stream(p: Provider, reader: impl Read, sent: Instant, t: &Timeouts) -> Result<Answer, (&'static str, String)> {
+fn read_stream(d: &dyn Dialect, reader: impl Read, sent: Instant, t: &Timeouts) -> Result<Answer, StreamFailure> {
     let mut dec = Decoder::new(BufReader::with_capacity(16 * 1024, reader));
     let mut a = Answer::default();
     let mut last_token: Option<Instant> = None;
@@ -264,29 +265,23 @@ fn read_stream(p: Provider, reader: impl Read, sent: Instant, t: &Timeouts) -> R
             Ok(None) => break,
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                 let class = if e.to_string().starts_with(crate::sse::TOO_LARGE) {
-                    "response_too_large"
+                    ErrorClass::ResponseTooLarge
                 } else {
-                    "malformed_stream"
+                    ErrorClass::MalformedStream
                 };
-                return Err((class, format!("{class} after {} ms: {e}", sent.elapsed().as_millis())));
+                return Err(read_failure(class, &e, sent));
             }
-            Err(e) => {
-                let class = classify_read(&e, a.ttft.is_some(), sent.elapsed(), t);
-                return Err((class, format!("{class} after {} ms: {e}", sent.elapsed().as_millis())));
-            }
+            Err(e) => return Err(read_failure(classify_read(&e, a.ttft.is_some(), sent.elapsed(), t), &e, sent)),
         };
-        if p == Provider::OpenAi && provider::openai_finished(&ev.data) {
-            finished = true;
-        }
-        match provider::on_event(p, ev.event.as_deref(), &ev.data, &mut a.usage)? {
+        // The answer may be complete before the stream's last event (a chat
+        // stream's usage chunk and [DONE] follow its finish_reason): read on
+        // so nothing is missed, but an end there is not a cut.
+        finished |= d.ends_answer(&ev.data);
+        match d.on_event(ev.event.as_deref(), &ev.data, &mut a.usage)? {
             Step::Continue => {}
             Step::Done => {
                 a.end = sent.elapsed();
-                // A chat stream still carries its usage chunk and [DONE] after the
-                // finish_reason; read to the end so nothing is missed.
-                if p != Provider::OpenAi || ev.data.trim() == "[DONE]" {
-                    return Ok(a);
-                }
+                return Ok(a);
             }
             Step::Token(tok) => {
                 let now = Instant::now();
@@ -294,7 +289,7 @@ fn read_stream(p: Provider, reader: impl Read, sent: Instant, t: &Timeouts) -> R
                 // headers: a stream whose first token comes late has failed.
                 if a.ttft_any.is_none() && now - sent > t.first_token {
                     return Err((
-                        "first_token_timeout",
+                        ErrorClass::FirstTokenTimeout,
                         format!(
                             "first token after {} ms (limit {} ms)",
                             (now - sent).as_millis(),
@@ -322,18 +317,20 @@ fn read_stream(p: Provider, reader: impl Read, sent: Instant, t: &Timeouts) -> R
         a.end = sent.elapsed();
         return Ok(a);
     }
-    Err(("stream_cut", format!("stream ended after {} ms without its final event", sent.elapsed().as_millis())))
+    Err((
+        ErrorClass::StreamCut,
+        format!("stream ended after {} ms without its final event", sent.elapsed().as_millis()),
+    ))
 }
 
-fn read_json(p: Provider, reader: impl Read, sent: Instant, t: &Timeouts) -> Result<Answer, (&'static str, String)> {
+fn read_json(d: &dyn Dialect, reader: impl Read, sent: Instant, t: &Timeouts) -> Result<Answer, StreamFailure> {
     let mut buf = Vec::new();
     if let Err(e) = reader.take(16 * 1024 * 1024).read_to_end(&mut buf) {
-        let class = classify_read(&e, false, sent.elapsed(), t);
-        return Err((class, format!("{class} after {} ms: {e}", sent.elapsed().as_millis())));
+        return Err(read_failure(classify_read(&e, false, sent.elapsed(), t), &e, sent));
     }
     let end = sent.elapsed();
-    let v: Value =
-        serde_json::from_slice(&buf).map_err(|e| ("malformed_stream", format!("response body is not JSON: {e}")))?;
-    let (text, usage) = provider::read_json_answer(p, &v)?;
+    let v: Value = serde_json::from_slice(&buf)
+        .map_err(|e| (ErrorClass::MalformedStream, format!("response body is not JSON: {e}")))?;
+    let (text, usage) = d.read_json(&v)?;
     Ok(Answer { text, ttft: None, ttft_any: None, itl: Vec::new(), usage, end })
 }

@@ -8,10 +8,12 @@
 
 pub mod cli;
 pub mod config;
+pub mod dialect;
 pub mod exchange;
+pub mod measure;
+pub mod options;
 pub mod preflight;
 pub mod prices;
-pub mod provider;
 pub mod runner;
 pub mod scenario;
 pub mod search;
@@ -20,12 +22,12 @@ pub mod sse;
 use navikit::{Error, Outcome};
 
 /// run carries out a parsed command line.
-pub fn run(parsed: cli::Parsed) -> Result<Outcome, Error> {
+pub fn run(parsed: options::Parsed) -> Result<Outcome, Error> {
     match parsed {
-        cli::Parsed::Run(opts) => runner::run(&opts),
-        cli::Parsed::Preflight(target, live, extra, policy) => preflight::run(&target, live, &extra, &policy),
-        cli::Parsed::Search(opts) => search::run(&opts),
-        cli::Parsed::ListPreflight => {
+        options::Parsed::Run(opts) => runner::run(&opts),
+        options::Parsed::Preflight(target, live, extra, policy) => preflight::run(&target, live, &extra, &policy),
+        options::Parsed::Search(opts) => search::run(&opts),
+        options::Parsed::ListPreflight => {
             navikit::checks::list(preflight::CHECKS, &mut std::io::stdout().lock())?;
             Ok(Outcome::Pass)
         }

@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    navikit::exit::finish("llm-probe", llm_probe::cli::parse().and_then(llm_probe::run))
+    navikit::exit::finish("llm-probe", llm_probe::options::parse().and_then(llm_probe::run))
 }

@@ -9,9 +9,9 @@ use navikit::checks::{Def, Runner, Selection};
 use navikit::record::{Check, CheckStatus};
 use navikit::{Error, Outcome};
 
-use crate::cli::Target;
+use crate::dialect::{Prompt, Turn};
 use crate::exchange;
-use crate::provider::{self, Turn};
+use crate::options::Target;
 
 const TOOL: &str = "llm-probe";
 
@@ -127,9 +127,11 @@ fn reachable(t: &Target, target: &str) -> Check {
 fn live_call(t: &Target, target: &str) -> (Check, Option<String>) {
     let agent = exchange::agent(&t.timeouts);
     let history = [Turn { role: "user", text: "Reply with the word ok.".into() }];
-    let body = provider::body(t.provider, &t.model, None, &history, 16, t.provider.streams(), "/tmp/test");
-    let url = t.provider.url(&t.base_url);
-    let req = t.request(&url, &body, t.provider.streams());
+    let prompt = Prompt { model: &t.model, system: None, history: &history, max_tokens: 16, workspace: "/tmp/test" };
+    let stream = t.provider.streams();
+    let body = t.provider.body(&prompt, stream).to_string().into_bytes();
+    let auth = t.auth_headers();
+    let req = t.request(&auth, &body, stream);
     let out = exchange::attempt(&agent, &req, &t.timeouts);
     let secrets = t.secrets();
     let check = match out.result {

@@ -15,14 +15,16 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use navikit::ndjson::RecordWriter;
-use navikit::record::{Attempt, Probe, ProbeError, Record};
+use navikit::record::{Attempt, Probe, Record};
 use navikit::rng::Rng;
 use navikit::{Error, Outcome};
 
-use crate::cli::{Arrival, Load, RunOptions};
-use crate::exchange::{self, Answer};
-use crate::prices::Tokens;
-use crate::provider::{self, Turn};
+use crate::cli::Arrival;
+use crate::dialect::{Prompt, Turn};
+use crate::exchange;
+use crate::measure;
+use crate::options::{Load, RunOptions, Target};
+use crate::scenario::Scenario;
 
 /// OUTPUT serialises record writes against the hard exit of a second Ctrl-C.
 static OUTPUT: Mutex<()> = Mutex::new(());
@@ -165,7 +167,13 @@ where
             }
         }
     };
-    let ctx = Ctx { opts, agent, emit: &emit };
+    let t = &opts.target;
+    let first_bodies = t
+        .scenarios
+        .iter()
+        .map(|s| body(t, s, &[Turn { role: "user", text: s.turns.first().cloned().unwrap_or_default() }], opts.stream))
+        .collect();
+    let ctx = Ctx { opts, agent, emit: &emit, first_bodies, auth: t.auth_headers(), secrets: t.secrets() };
     // Never more threads than the work needs: a run of 10 requests gets at
     // most 10 workers, whatever --concurrency or --max-in-flight say.
     let needed = |n: u64| jobs_here.map_or(n, |j| n.min(j.max(1)));
@@ -192,6 +200,12 @@ struct Sink<F> {
 struct Ctx<'a> {
     opts: &'a RunOptions,
     agent: ureq::Agent,
+    /// Each scenario's first request body, serialised once.
+    first_bodies: Vec<Vec<u8>>,
+    /// The dialect's auth and version headers.
+    auth: Vec<(&'static str, String)>,
+    /// Values never to appear in a record.
+    secrets: Vec<&'a str>,
     /// Hands a record over; false once records can no longer be taken.
     emit: &'a (dyn Fn(Probe) -> bool + Sync),
 }
@@ -278,14 +292,10 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
     });
 }
 
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
-}
-
 fn conversation(ctx: &Ctx<'_>, job: Job, rng: &mut Rng) {
     let o = ctx.opts;
-    let scenarios = &o.target.scenarios;
-    let scenario = &scenarios[(job.index % scenarios.len() as u64) as usize];
+    let index = (job.index % o.target.scenarios.len() as u64) as usize;
+    let scenario = &o.target.scenarios[index];
     let multi = scenario.turns.len() > 1;
     let mut history: Vec<Turn> = Vec::new();
     for (turn, prompt) in scenario.turns.iter().enumerate() {
@@ -294,7 +304,7 @@ fn conversation(ctx: &Ctx<'_>, job: Job, rng: &mut Rng) {
         }
         history.push(Turn { role: "user", text: prompt.clone() });
         let origin = if turn == 0 { job.intended.unwrap_or_else(Instant::now) } else { Instant::now() };
-        let (mut probe, text) = request(ctx, scenario, &history, origin, rng);
+        let (mut probe, text) = request(ctx, index, &history, origin, rng);
         probe.seq = job.index;
         probe.warmup = job.index < o.warmup;
         if multi {
@@ -316,35 +326,29 @@ fn backoff(attempt: u32, rng: &mut Rng) -> Duration {
 }
 
 /// request makes one request (with retries) and returns its record and the answer text.
-fn request(
-    ctx: &Ctx<'_>,
-    scenario: &crate::scenario::Scenario,
-    history: &[Turn],
-    origin: Instant,
-    rng: &mut Rng,
-) -> (Probe, String) {
+fn request(ctx: &Ctx<'_>, scenario: usize, history: &[Turn], origin: Instant, rng: &mut Rng) -> (Probe, String) {
     let o = ctx.opts;
     let t = &o.target;
-    let url = t.provider.url(&t.base_url);
-    let body = provider::body(
-        t.provider,
-        &t.model,
-        scenario.system.as_deref(),
-        history,
-        scenario.max_tokens,
-        o.stream,
-        &scenario.workspace_path,
-    );
+    let s = &t.scenarios[scenario];
+    // A conversation's first turn is the same request every time: its body
+    // was serialised once, before the run.
+    let later_turn;
+    let body = if history.len() == 1 {
+        &ctx.first_bodies[scenario]
+    } else {
+        later_turn = body(t, s, history, o.stream);
+        &later_turn
+    };
     let mut attempts = Vec::new();
     let mut wait = Duration::ZERO;
-    let req = t.request(&url, &body, o.stream);
+    let req = t.request(&ctx.auth, body, o.stream);
     let first_send = Instant::now();
     let (outcome, sent) = loop {
         let sent = Instant::now();
         let out = exchange::attempt(&ctx.agent, &req, &t.timeouts);
         attempts.push(Attempt {
             status: out.status,
-            wait_ms: ms(wait),
+            wait_ms: measure::ms(wait),
             error: out.result.as_ref().err().map(|f| f.class.to_string()),
         });
         let retry = match &out.result {
@@ -362,83 +366,18 @@ fn request(
             None => break (out, sent),
         }
     };
-    let end = Instant::now();
-    let mut probe = Probe {
-        ts: Utc::now(),
-        run_id: o.run_id.clone(),
-        provider: t.provider.name().to_string(),
-        target: navikit::redact::redact_url(&t.base_url).into_owned(),
-        model: t.model.clone(),
-        scenario: scenario.name.clone(),
-        status: outcome.status,
-        latency_ms: ms(end.saturating_duration_since(origin)),
-        service_ms: Some(ms(end - sent)),
-        server_ms: outcome.server_time.map(ms),
-        request_id: outcome.request_id.clone(),
-        stand_in: outcome.stand_in.clone(),
-        attempts,
-        ..Probe::default()
-    };
-    let secrets = t.secrets();
-    match outcome.result {
-        Ok(answer) => {
-            fill_success(&mut probe, &answer, sent, origin, t, history, scenario);
-            (probe, answer.text)
-        }
-        Err(f) => {
-            probe.ok = false;
-            probe.error = Some(ProbeError {
-                class: f.class.to_string(),
-                message: navikit::redact::redact_with(&f.message, &secrets),
-            });
-            (probe, String::new())
-        }
-    }
+    let times = measure::Times { origin, sent, end: Instant::now() };
+    measure::record(&o.run_id, t, s, history, outcome, attempts, times, &ctx.secrets)
 }
 
-fn fill_success(
-    probe: &mut Probe,
-    a: &Answer,
-    sent: Instant,
-    origin: Instant,
-    t: &crate::cli::Target,
-    history: &[Turn],
-    scenario: &crate::scenario::Scenario,
-) {
-    let since_origin = |d: Duration| ms((sent + d).saturating_duration_since(origin));
-    probe.ttft_ms = a.ttft.map(since_origin);
-    probe.ttft_any_ms = a.ttft_any.map(since_origin);
-    probe.itl_ms = a.itl.iter().map(|d| ms(*d)).collect();
-    let estimate = |text: &str| (text.chars().count() as u64).div_ceil(4).max(1);
-    let prompt_chars: String = history.iter().map(|h| h.text.as_str()).collect();
-    let estimated = a.usage.input.is_none() || a.usage.output.is_none();
-    let input = a.usage.input.unwrap_or_else(|| estimate(&prompt_chars));
-    let output = a.usage.output.unwrap_or_else(|| estimate(&a.text));
-    probe.tokens_estimated = estimated;
-    probe.input_tokens = Some(input);
-    probe.output_tokens = Some(output);
-    probe.cache_creation_input_tokens = Some(a.usage.cache_write.unwrap_or(0));
-    probe.cache_read_input_tokens = Some(a.usage.cache_read.unwrap_or(0));
-    let tokens = Tokens {
-        input,
-        output,
-        cache_write: a.usage.cache_write.unwrap_or(0),
-        cache_read: a.usage.cache_read.unwrap_or(0),
+/// body is a request's body for this conversation so far, serialised.
+fn body(t: &Target, s: &Scenario, history: &[Turn], stream: bool) -> Vec<u8> {
+    let prompt = Prompt {
+        model: &t.model,
+        system: s.system.as_deref(),
+        history,
+        max_tokens: s.max_tokens,
+        workspace: &s.workspace_path,
     };
-    probe.cost_usd = t.prices.cost(&t.model, tokens);
-    if probe.latency_ms > 0.0 {
-        probe.output_tokens_per_s = Some((output as f64 * 1000.0 / probe.latency_ms * 100.0).round() / 100.0);
-    }
-    if let Some(ttft) = probe.ttft_ms
-        && output > 1
-    {
-        probe.tpot_ms = Some(((probe.latency_ms - ttft) / (output - 1) as f64 * 1000.0).round() / 1000.0);
-    }
-    match scenario.check(&a.text) {
-        None => probe.ok = true,
-        Some(why) => {
-            probe.ok = false;
-            probe.error = Some(ProbeError { class: "assertion_failed".into(), message: why });
-        }
-    }
+    t.provider.body(&prompt, stream).to_string().into_bytes()
 }

@@ -25,7 +25,8 @@ use navikit::threshold::{Metric, Stat, Threshold};
 use navikit::{Error, Outcome};
 use serde_json::json;
 
-use crate::cli::{Load, RATE_RANGE, RunOptions, SearchArgs, dur};
+use crate::cli::SearchArgs;
+use crate::options::{Load, MAX_WORKERS, RATE_RANGE, RunOptions};
 use crate::runner;
 
 /// CHECK is the name of the search's verdict record.
@@ -74,7 +75,7 @@ pub struct SearchOptions {
 
 /// options resolves `search`'s flags.
 pub fn options(a: SearchArgs) -> Result<SearchOptions, Error> {
-    let target = crate::cli::target(&a.common)?;
+    let target = crate::options::target(&a.common)?;
     let thresholds = latency_stats::cli::thresholds(&a.thresholds, a.targets.as_deref())?;
     if !thresholds.iter().any(|t| !t.escalation) {
         return Err(Error::input("search needs at least one --threshold (or a --targets file) to search against"));
@@ -90,8 +91,8 @@ pub fn options(a: SearchArgs) -> Result<SearchOptions, Error> {
         a.precision.trim().trim_end_matches('%').parse::<f64>().ok().filter(|p| (0.1..=100.0).contains(p)).ok_or_else(
             || Error::input(format!("--precision `{}`: write a percentage from 0.1% to 100%", a.precision)),
         )?;
-    if !(1..=crate::cli::MAX_WORKERS).contains(&a.max_in_flight) {
-        return Err(Error::input(format!("--max-in-flight must be between 1 and {}", crate::cli::MAX_WORKERS)));
+    if !(1..=MAX_WORKERS).contains(&a.max_in_flight) {
+        return Err(Error::input(format!("--max-in-flight must be between 1 and {}", MAX_WORKERS)));
     }
     let run_id = a.run_id.unwrap_or_else(|| chrono::Utc::now().format("s-%Y%m%d-%H%M%S").to_string());
     Ok(SearchOptions {
@@ -115,9 +116,9 @@ pub fn options(a: SearchArgs) -> Result<SearchOptions, Error> {
         start_rate: a.start_rate,
         max_rate: a.max_rate,
         precision: precision / 100.0,
-        step_time: dur("step-time", &a.step_time)?,
+        step_time: a.step_time,
         min_requests: a.min_requests.max(1),
-        max_time: dur("max-time", &a.max_time)?,
+        max_time: a.max_time,
         max_requests: a.max_requests,
     })
 }
