@@ -20,9 +20,20 @@ pub const SECRET_ENV_VARS: &[&str] = &[
 ];
 
 /// redact_url replaces the password of a URL (`scheme://user:pass@host`)
-/// with `***`, leaving everything else as it is.
+/// and the values of its secret-named query parameters (`?key=…`,
+/// `&access_token=…`, `&X-Amz-Signature=…`) with `***`, leaving everything
+/// else as it is.
 pub fn redact_url(url: &str) -> Cow<'_, str> {
     let Some(scheme_end) = url.find("://") else { return Cow::Borrowed(url) };
+    let without_password = mask_password(url, scheme_end);
+    // The password is masked first, so a raw `?` in it cannot pass for the query.
+    match mask_query(&without_password, scheme_end + 3) {
+        Some(masked) => Cow::Owned(masked),
+        None => without_password,
+    }
+}
+
+fn mask_password(url: &str, scheme_end: usize) -> Cow<'_, str> {
     let rest = &url[scheme_end + 3..];
     // The user information ends at the last `@` (navikit::dburl's rule): a
     // password may hold a raw `/`, `?` or `#`. An `@` later in a path or query
@@ -37,6 +48,33 @@ pub fn redact_url(url: &str) -> Cow<'_, str> {
     let start = scheme_end + 3 + colon + 1;
     let end = scheme_end + 3 + at;
     Cow::Owned(format!("{}{MASK}{}", &url[..start], &url[end..]))
+}
+
+/// SECRET_PARAMS end the query parameter names whose values are secrets:
+/// API keys (`key`, `api_key`), tokens, signatures of signed URLs (S3's
+/// `X-Amz-Signature`, Azure's `sig`), credentials and passwords.
+const SECRET_PARAMS: [&str; 9] =
+    ["key", "token", "secret", "password", "passwd", "sig", "signature", "credential", "auth"];
+
+/// mask_query masks the secret-named parameter values of the query that
+/// follows `from`; None when there is nothing to mask.
+fn mask_query(url: &str, from: usize) -> Option<String> {
+    let start = url[from..].find('?')? + from + 1;
+    let end = url[start..].find('#').map_or(url.len(), |e| start + e);
+    let mut masked_any = false;
+    let pairs: Vec<Cow<'_, str>> = url[start..end]
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value))
+                if !value.is_empty() && SECRET_PARAMS.iter().any(|k| name.to_ascii_lowercase().ends_with(k)) =>
+            {
+                masked_any = true;
+                Cow::Owned(format!("{name}={MASK}"))
+            }
+            _ => Cow::Borrowed(pair),
+        })
+        .collect();
+    masked_any.then(|| format!("{}{}{}", &url[..start], pairs.join("&"), &url[end..]))
 }
 
 /// redact_text masks, in free text: every URL password, every token that
@@ -148,6 +186,21 @@ mod tests {
         assert_eq!(redact_url("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
         // Raw `/`, `?` and `#` in a password (as navikit::dburl accepts them).
         assert_eq!(redact_url("postgresql://navi:k9/Tq?x#y@db/navi"), "postgresql://navi:***@db/navi");
+    }
+
+    #[test]
+    fn secret_query_parameters_are_masked() {
+        assert_eq!(
+            redact_url("https://gw.example/v1?api-version=2024-06&key=abc123&X-Amz-Signature=f00d#top"),
+            "https://gw.example/v1?api-version=2024-06&key=***&X-Amz-Signature=***#top"
+        );
+        assert_eq!(redact_url("http://u:p?w@h/x?access_token=t0k&q=1"), "http://u:***@h/x?access_token=***&q=1");
+        assert!(matches!(redact_url("http://h:9090/api/v1/query?query=up&time=1"), Cow::Borrowed(_)));
+        assert_eq!(redact_url("http://h/?token="), "http://h/?token=");
+        assert_eq!(
+            redact_text("redirecting to https://evil.example/cb?state=1&token=s3cr3t-value, not followed"),
+            "redirecting to https://evil.example/cb?state=1&token=***, not followed"
+        );
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub fn fixture(rel: &str) -> PathBuf {
 /// fixture, with the binaries of another build).
 pub fn bin_path(name: &str) -> PathBuf {
     if let Some(dir) = std::env::var_os("NAVI_BIN_DIR") {
+        // Said every time: left set by mistake, it would test another build.
+        eprintln!("navi-testkit: running {name} from NAVI_BIN_DIR={}", dir.to_string_lossy());
         return PathBuf::from(dir).join(name);
     }
     let exe = std::env::current_exe().unwrap_or_default();

@@ -178,11 +178,13 @@ pub struct Request<'a> {
 pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
     let sent = Instant::now();
     let mut req = agent.post(r.url).header("content-type", "application/json");
-    for (k, v) in r.auth {
-        req = req.header(*k, v.as_str());
-    }
+    // The `-H` headers go first: a repeated name is sent with both values,
+    // and a server reads the first, so a gateway token given with -H wins.
     for (k, v) in r.headers {
         req = req.header(k.as_str(), v.as_str());
+    }
+    for (k, v) in r.auth {
+        req = req.header(*k, v.as_str());
     }
     let fail = |status, class, message: String, retryable, retry_after| Failure {
         status,

@@ -59,15 +59,15 @@ impl Target {
             .collect()
     }
 
-    /// Target::request is one attempt's request to this target: the
-    /// dialect's auth and version headers, then the `-H` ones.
+    /// Target::request is one attempt's request to this target: the `-H`
+    /// headers, then the dialect's auth and version headers.
     pub fn request<'a>(&'a self, auth: &'a [(&'static str, String)], body: &'a [u8], stream: bool) -> Request<'a> {
         Request { dialect: self.provider, url: &self.url, auth, headers: &self.headers, body, stream }
     }
 
     /// Target::auth_headers are the dialect's headers with this target's key.
     pub fn auth_headers(&self) -> Vec<(&'static str, String)> {
-        self.provider.headers(self.key.as_deref().filter(|k| !k.is_empty()))
+        self.provider.headers(self.key.as_deref())
     }
 }
 
@@ -172,6 +172,9 @@ pub fn target(c: &Common) -> Result<Target, Error> {
             "--api-key-env (or api_key_env) takes the NAME of a variable, like ANTHROPIC_API_KEY, not a key",
         ));
     }
+    // Without a key the run sends none: the target decides whether it needs
+    // one (llm-sim does not; a provider answers 401, recorded as `auth`). The
+    // address cannot tell, and `preflight` fails a missing key.
     let key = std::env::var(&key_env).ok().filter(|k| !k.trim().is_empty());
     let total = match (c.timeout, file.timeout_seconds) {
         (Some(t), _) => t,
@@ -258,9 +261,6 @@ const MAX_RETRIES: u64 = 100;
 fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
     let target = target(&a.common)?;
     let f = &target.file;
-    // Without a key the run sends none: the target decides whether it needs
-    // one (llm-sim does not; a provider answers 401, recorded as `auth`). The
-    // address cannot tell, and `preflight` fails a missing key.
     let duration = a.duration;
     let runs = if duration.is_some() { None } else { Some(a.runs.or(f.runs).unwrap_or(100)) };
     let rate = a.rate.or(f.rate);

@@ -304,7 +304,7 @@ fn conversation(ctx: &Ctx<'_>, job: Job, rng: &mut Rng) {
         }
         history.push(Turn { role: "user", text: prompt.clone() });
         let origin = if turn == 0 { job.intended.unwrap_or_else(Instant::now) } else { Instant::now() };
-        let (mut probe, text) = request(ctx, index, &history, origin, rng);
+        let (mut probe, text) = request(ctx, index, turn, &history, origin, rng);
         probe.seq = job.index;
         probe.warmup = job.index < o.warmup;
         if multi {
@@ -326,14 +326,21 @@ fn backoff(attempt: u32, rng: &mut Rng) -> Duration {
 }
 
 /// request makes one request (with retries) and returns its record and the answer text.
-fn request(ctx: &Ctx<'_>, scenario: usize, history: &[Turn], origin: Instant, rng: &mut Rng) -> (Probe, String) {
+fn request(
+    ctx: &Ctx<'_>,
+    scenario: usize,
+    turn: usize,
+    history: &[Turn],
+    origin: Instant,
+    rng: &mut Rng,
+) -> (Probe, String) {
     let o = ctx.opts;
     let t = &o.target;
     let s = &t.scenarios[scenario];
     // A conversation's first turn is the same request every time: its body
     // was serialised once, before the run.
     let later_turn;
-    let body = if history.len() == 1 {
+    let body = if turn == 0 {
         &ctx.first_bodies[scenario]
     } else {
         later_turn = body(t, s, history, o.stream);

@@ -57,7 +57,7 @@ pub trait Dialect: Sync + fmt::Debug {
     fn read_json(&self, v: &Value) -> Result<(String, Usage), StreamFailure>;
 }
 
-/// DIALECTS are every dialect, in the order `--provider`'s help names them.
+/// DIALECTS are every dialect; `--provider` takes their names and aliases.
 pub const DIALECTS: [&'static dyn Dialect; 4] = [&Anthropic, &OpenAiChat, &OpenAiResponses, &Navi];
 
 /// parse finds the dialect a provider name (or an alias) speaks.
@@ -160,7 +160,8 @@ pub enum Step {
     Done,
 }
 
-/// StreamFailure says why an answer failed: an error class and a message.
+/// StreamFailure says why no answer came (an error event, a broken body,
+/// an HTTP error): an error class and a message.
 pub type StreamFailure = (ErrorClass, String);
 
 /// decode reads an event's JSON data; an `error` object in it is the API's own failure.

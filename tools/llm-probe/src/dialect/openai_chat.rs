@@ -8,6 +8,13 @@ use super::{
     u64_at,
 };
 
+/// openai_url is an endpoint under an OpenAI base URL. The SDK's bases carry
+/// `/v1` (`https://api.openai.com/v1`); a bare host gets it added.
+pub(super) fn openai_url(base: &str, endpoint: &str) -> String {
+    let base = base.trim_end_matches('/');
+    if base_has_path(base) { format!("{base}/{endpoint}") } else { format!("{base}/v1/{endpoint}") }
+}
+
 /// OpenAiChat is Chat Completions.
 #[derive(Debug)]
 pub struct OpenAiChat;
@@ -37,10 +44,8 @@ impl Dialect for OpenAiChat {
         "gpt-4o"
     }
 
-    /// OpenAI bases carry `/v1` by the SDK's convention; a bare host gets it added.
     fn url(&self, base: &str) -> String {
-        let base = base.trim_end_matches('/');
-        if base_has_path(base) { format!("{base}/chat/completions") } else { format!("{base}/v1/chat/completions") }
+        openai_url(base, "chat/completions")
     }
 
     fn headers(&self, key: Option<&str>) -> Vec<(&'static str, String)> {

@@ -3,9 +3,9 @@
 use navikit::ErrorClass;
 use serde_json::{Value, json};
 
+use super::openai_chat::{OpenAiChat, openai_url};
 use super::{
-    Dialect, Prompt, Step, StreamFailure, Token, Usage, at, base_has_path, bearer, decode, event_type, missing_answer,
-    str_at, u64_at,
+    Dialect, Prompt, Step, StreamFailure, Token, Usage, at, bearer, decode, event_type, missing_answer, str_at, u64_at,
 };
 
 /// OpenAiResponses is the Responses API.
@@ -22,25 +22,23 @@ impl Dialect for OpenAiResponses {
     }
 
     fn key_env(&self) -> &'static str {
-        "OPENAI_API_KEY"
+        OpenAiChat.key_env()
     }
 
     fn base_env(&self) -> &'static str {
-        "OPENAI_BASE_URL"
+        OpenAiChat.base_env()
     }
 
     fn default_base(&self) -> &'static str {
-        "https://api.openai.com/v1"
+        OpenAiChat.default_base()
     }
 
     fn default_model(&self) -> &'static str {
-        "gpt-4o"
+        OpenAiChat.default_model()
     }
 
-    /// OpenAI bases carry `/v1` by the SDK's convention; a bare host gets it added.
     fn url(&self, base: &str) -> String {
-        let base = base.trim_end_matches('/');
-        if base_has_path(base) { format!("{base}/responses") } else { format!("{base}/v1/responses") }
+        openai_url(base, "responses")
     }
 
     fn headers(&self, key: Option<&str>) -> Vec<(&'static str, String)> {
