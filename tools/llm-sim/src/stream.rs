@@ -8,7 +8,6 @@ use std::io;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use tokio::sync::mpsc;
 
 use crate::faults::Fault;
 
@@ -24,40 +23,66 @@ pub fn body_from(pieces: Vec<Piece>, fault: Option<Fault>, malformed: Bytes) -> 
         let all: Vec<u8> = pieces.into_iter().flat_map(|(_, b)| b.to_vec()).collect();
         return Body::from(all);
     }
-    let (tx, rx) = mpsc::channel::<Result<Bytes, io::Error>>(16);
-    tokio::spawn(async move {
-        let mid = pieces.len() / 2;
-        for (i, (delay, bytes)) in pieces.into_iter().enumerate() {
-            if i == mid {
-                match body_fault {
-                    Some(Fault::Cut) => {
-                        let _ = tx.send(Err(io::Error::other("llm-sim: injected cut"))).await;
-                        return;
-                    }
-                    Some(Fault::Stall) => {
-                        tx.closed().await;
-                        return;
-                    }
-                    Some(Fault::Malformed) => {
-                        let _ = tx.send(Ok(malformed)).await;
-                        return;
-                    }
-                    _ => {}
+    let fault_at = body_fault.map(|f| (pieces.len() / 2, f));
+    let timeline = Timeline::pack(pieces);
+    // The body is polled for each piece when the client's connection can
+    // take it; a client that leaves drops the body, and with it any wait.
+    let state = (timeline, 0usize, fault_at, Some(malformed));
+    let stream = futures_util::stream::unfold(state, |(timeline, i, fault_at, malformed)| async move {
+        if let Some((at, fault)) = fault_at
+            && i == at
+        {
+            return match fault {
+                Fault::Cut => {
+                    // Let the response head go out first: a cut is a body
+                    // that ends mid-way, after a 200, not a refused request.
+                    tokio::task::yield_now().await;
+                    Some((Err(io::Error::other("llm-sim: injected cut")), (timeline, usize::MAX, None, None)))
                 }
-            }
-            if !delay.is_zero() {
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = tx.closed() => return,
-                }
-            }
-            if tx.send(Ok(bytes)).await.is_err() {
-                return;
-            }
+                Fault::Malformed => malformed.map(|m| (Ok(m), (timeline, usize::MAX, None, None))),
+                // Stall: send nothing more and keep the connection open until the client leaves.
+                _ => std::future::pending().await,
+            };
         }
+        let (delay, bytes) = timeline.piece(i)?;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        Some((Ok(bytes), (timeline, i + 1, fault_at, malformed)))
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
     Body::from_stream(stream)
+}
+
+/// Timeline is a stream's pieces packed into one buffer: a held stream
+/// costs its bytes and 8 bytes a piece, not an allocation per piece (at
+/// 10,000 concurrent streams the per-piece allocations were most of the memory).
+struct Timeline {
+    bytes: Bytes,
+    /// Each piece's delay in microseconds and the end of its bytes.
+    marks: Box<[(u32, u32)]>,
+}
+
+impl Timeline {
+    fn pack(pieces: Vec<Piece>) -> Timeline {
+        let mut bytes = Vec::with_capacity(pieces.iter().map(|(_, b)| b.len()).sum());
+        let marks = pieces
+            .into_iter()
+            .map(|(delay, b)| {
+                bytes.extend_from_slice(&b);
+                let micros = u32::try_from(delay.as_micros()).unwrap_or(u32::MAX);
+                (micros, u32::try_from(bytes.len()).unwrap_or(u32::MAX))
+            })
+            .collect();
+        Timeline { bytes: Bytes::from(bytes), marks }
+    }
+
+    /// Timeline::piece is the delay and bytes of piece `i`, if there is one.
+    fn piece(&self, i: usize) -> Option<(Duration, Bytes)> {
+        let (micros, end) = *self.marks.get(i)?;
+        let start = if i == 0 { 0 } else { self.marks[i - 1].1 };
+        let (start, end) = (start as usize, (end as usize).min(self.bytes.len()));
+        Some((Duration::from_micros(u64::from(micros)), self.bytes.slice(start.min(end)..end)))
+    }
 }
 
 /// sse formats one server-sent event with an `event:` line.
