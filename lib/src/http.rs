@@ -37,8 +37,10 @@ pub fn agent(t: &Timeouts, user_agent: &str, idle_connections: usize) -> ureq::A
         .max_idle_connections_per_host(idle_connections)
         .max_idle_connections(idle_connections)
         // ureq's default is 128 KiB each way per connection: with a thousand
-        // streams in flight that alone is 256 MB. Headers and SSE lines fit in far less.
-        .input_buffer_size(32 * 1024)
+        // streams in flight that alone is 256 MB. A response head must fit
+        // the input buffer (providers send 1–3 KB), a request head the
+        // output one (long `-H` tokens included).
+        .input_buffer_size(16 * 1024)
         .output_buffer_size(16 * 1024)
         .build();
     ureq::Agent::with_parts(config, ureq::unversioned::transport::DefaultConnector::default(), LiteralFirst::default())

@@ -257,7 +257,8 @@ pub fn attempt(agent: &ureq::Agent, r: &Request<'_>, t: &Timeouts) -> Outcome {
 }
 
 fn read_stream(d: &dyn Dialect, reader: impl Read, sent: Instant, t: &Timeouts) -> Result<Answer, StreamFailure> {
-    let mut dec = Decoder::new(BufReader::with_capacity(16 * 1024, reader));
+    // ureq buffers the socket already; this one only gathers lines.
+    let mut dec = Decoder::new(BufReader::with_capacity(4 * 1024, reader));
     let mut a = Answer::default();
     let mut last_token: Option<Instant> = None;
     let mut finished = false;

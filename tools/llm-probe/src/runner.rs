@@ -10,7 +10,7 @@
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -234,28 +234,32 @@ fn closed_loop(ctx: &Ctx<'_>, workers: u64, jobs: Option<u64>, deadline: Option<
 fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<u64>, deadline: Option<Instant>) {
     let (shard, shards) = ctx.opts.shard;
     let (job_tx, job_rx) = mpsc::channel::<Job>();
-    let job_rx = Arc::new(Mutex::new(job_rx));
+    let job_rx = Mutex::new(job_rx);
+    // Workers waiting for a job. A worker is started only when a job is due
+    // and none waits, up to `cap`: threads (and their buffers) follow the
+    // requests actually in flight, not the cap.
+    let idle = AtomicU64::new(0);
     std::thread::scope(|s| {
-        for w in 0..cap {
-            let job_rx = Arc::clone(&job_rx);
+        let mut started = 0u64;
+        let start_worker = |w: u64| {
+            let (job_rx, idle) = (&job_rx, &idle);
             std::thread::Builder::new()
                 .stack_size(256 * 1024)
                 .spawn_scoped(s, move || {
                     let mut rng = Rng::new(ctx.opts.seed ^ (w + 1).wrapping_mul(0x9E37_79B9));
                     loop {
-                        let job = match job_rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok(job) = job else { break };
+                        idle.fetch_add(1, Ordering::SeqCst);
+                        let job = job_rx.lock().ok().and_then(|rx| rx.recv().ok());
+                        idle.fetch_sub(1, Ordering::SeqCst);
+                        let Some(job) = job else { break };
                         if stop_requested() {
                             break;
                         }
                         conversation(ctx, job, &mut rng);
                     }
                 })
-                .ok();
-        }
+                .is_ok()
+        };
         let mut rng = Rng::new(ctx.opts.seed);
         let start = Instant::now();
         let mut offset = 0.0f64;
@@ -278,6 +282,9 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
             }
             if stop_requested() {
                 break;
+            }
+            if idle.load(Ordering::SeqCst) == 0 && started < cap && start_worker(started) {
+                started += 1;
             }
             if job_tx.send(Job { index: shard + j * shards, intended: Some(intended) }).is_err() {
                 break;
