@@ -38,9 +38,9 @@ pub fn agent(t: &Timeouts, user_agent: &str, idle_connections: usize) -> ureq::A
         .max_idle_connections(idle_connections)
         // ureq's default is 128 KiB each way per connection: with a thousand
         // streams in flight that alone is 256 MB. A response head must fit
-        // the input buffer (providers send 1–3 KB), a request head the
-        // output one (long `-H` tokens included).
-        .input_buffer_size(16 * 1024)
+        // the input buffer (providers send 1–3 KB, gateways with cookies and
+        // security policies far more), a request head the output one.
+        .input_buffer_size(32 * 1024)
         .output_buffer_size(16 * 1024)
         .build();
     ureq::Agent::with_parts(config, ureq::unversioned::transport::DefaultConnector::default(), LiteralFirst::default())

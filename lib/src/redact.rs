@@ -56,25 +56,79 @@ fn mask_password(url: &str, scheme_end: usize) -> Cow<'_, str> {
 const SECRET_PARAMS: [&str; 9] =
     ["key", "token", "secret", "password", "passwd", "sig", "signature", "credential", "auth"];
 
-/// mask_query masks the secret-named parameter values of the query that
-/// follows `from`; None when there is nothing to mask.
+/// mask_query masks the values of secret-named parameters after the first
+/// `?` or `#` that follows `from`: the query and the fragment (OAuth returns
+/// tokens there), pairs split at `&`, `;`, `?`, `#` and a JSON-escaped `&`
+/// (`\u0026`). None when there is nothing to mask.
 fn mask_query(url: &str, from: usize) -> Option<String> {
-    let start = url[from..].find('?')? + from + 1;
-    let end = url[start..].find('#').map_or(url.len(), |e| start + e);
+    let start = url.get(from..)?.find(['?', '#'])? + from + 1;
+    let rest = &url[start..];
+    let mut out = String::with_capacity(url.len());
+    out.push_str(&url[..start]);
     let mut masked_any = false;
-    let pairs: Vec<Cow<'_, str>> = url[start..end]
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, value))
-                if !value.is_empty() && SECRET_PARAMS.iter().any(|k| name.to_ascii_lowercase().ends_with(k)) =>
-            {
+    let mut pos = 0;
+    while pos <= rest.len() {
+        let (end, sep_len) = next_separator(&rest[pos..]).map_or((rest.len(), 0), |(i, n)| (pos + i, n));
+        let pair = &rest[pos..end];
+        match pair.split_once('=') {
+            Some((name, value)) if !value.is_empty() && secret_param(name) => {
                 masked_any = true;
-                Cow::Owned(format!("{name}={MASK}"))
+                out.push_str(name);
+                out.push('=');
+                out.push_str(MASK);
+                // A value ends where quoting around the URL does (`"…?key=v"}`).
+                out.push_str(value.find(['"', '\'', '<', '>', '`', '}', ')']).map_or("", |i| &value[i..]));
             }
-            _ => Cow::Borrowed(pair),
-        })
-        .collect();
-    masked_any.then(|| format!("{}{}{}", &url[..start], pairs.join("&"), &url[end..]))
+            _ => out.push_str(pair),
+        }
+        out.push_str(&rest[end..end + sep_len]);
+        if sep_len == 0 {
+            break;
+        }
+        pos = end + sep_len;
+    }
+    masked_any.then_some(out)
+}
+
+/// next_separator finds where the next parameter starts: its index and length.
+fn next_separator(s: &str) -> Option<(usize, usize)> {
+    let single = s.find(['&', ';', '?', '#']);
+    // Looked for only before the next plain separator: linear in the query.
+    match s[..single.unwrap_or(s.len())].find("\\u0026") {
+        Some(i) => Some((i, 6)),
+        None => single.map(|i| (i, 1)),
+    }
+}
+
+/// secret_param says whether a parameter name names a secret: its last
+/// word (`auth[token]` → `token`), percent-decoded, in any case, ends with
+/// one of [`SECRET_PARAMS`] (a plural too: `tokens`, `keys`).
+fn secret_param(name: &str) -> bool {
+    let decoded = percent_decode(name).to_ascii_lowercase();
+    let last = decoded.split(['[', ']', '.']).rfind(|w| !w.is_empty()).unwrap_or_default();
+    let singular = last.strip_suffix('s').unwrap_or(last);
+    SECRET_PARAMS.iter().any(|k| last.ends_with(k) || singular.ends_with(k))
+}
+
+/// percent_decode decodes `%XX` escapes in a parameter name (others kept).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// redact_text masks, in free text: every URL password, every token that
@@ -140,6 +194,13 @@ fn redact_word(word: &str) -> Cow<'_, str> {
         }
         out = Cow::Owned(rebuilt);
     }
+    // A relative or JSON-escaped URL (`/cb?key=…`, `https:\/\/h\/p?key=…`)
+    // carries its query too.
+    if word.contains('=')
+        && let Some(masked) = mask_query(&out, 0)
+    {
+        out = Cow::Owned(masked);
+    }
     // API keys anywhere in the word (`KEY:sk-…`, `"sk-…"`).
     let text = out.as_ref();
     let mut masked = String::new();
@@ -147,10 +208,17 @@ fn redact_word(word: &str) -> Cow<'_, str> {
     let mut from = 0;
     while let Some(pos) = text[from..].find("sk").map(|p| p + from) {
         let boundary = pos == 0 || !text[..pos].ends_with(|c: char| c.is_ascii_alphanumeric());
-        let end = text[pos..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-            .map_or(text.len(), |e| pos + e);
-        if boundary && looks_like_api_key(&text[pos..end]) {
+        // The token's end is looked for only where a key can start, so a
+        // word of `-sk-sk-sk…` is read once, not once per `sk`.
+        let candidate = boundary && (text[pos..].starts_with("sk-") || text[pos..].starts_with("sk_"));
+        let end = if candidate {
+            text[pos..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .map_or(text.len(), |e| pos + e)
+        } else {
+            pos
+        };
+        if candidate && looks_like_api_key(&text[pos..end]) {
             masked.push_str(&text[last..pos]);
             masked.push_str(MASK);
             last = end;
@@ -201,6 +269,28 @@ mod tests {
             redact_text("redirecting to https://evil.example/cb?state=1&token=s3cr3t-value, not followed"),
             "redirecting to https://evil.example/cb?state=1&token=***, not followed"
         );
+        // Fragments, other separators, nested and escaped queries, encoded
+        // and bracketed names, relative and JSON-escaped URLs.
+        let cases = [
+            ("https://h/cb#state=x&access_token=S1", "https://h/cb#state=x&access_token=***"),
+            ("https://h/p?a=1;token=S2", "https://h/p?a=1;token=***"),
+            ("https://h/p?next=/cb?key=S3", "https://h/p?next=/cb?key=***"),
+            ("https://h/p?a=1\\u0026token=S4", "https://h/p?a=1\\u0026token=***"),
+            ("https://h/p?ke%79=S5&auth[token]=S6&Tokens=S7", "https://h/p?ke%79=***&auth[token]=***&Tokens=***"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(redact_url(url), want, "{url}");
+        }
+        assert_eq!(redact_text("Location: /cb?key=S8 sent"), "Location: /cb?key=*** sent");
+        assert_eq!(redact_text(r#"{"url":"https:\/\/h\/p?a=1&key=S9"}"#), r#"{"url":"https:\/\/h\/p?a=1&key=***"}"#);
+    }
+
+    #[test]
+    fn long_hostile_words_are_read_in_linear_time() {
+        let word = "-ska".repeat(200_000);
+        assert_eq!(redact_text(&word), word);
+        let query = format!("https://h/p?{}", "a=1&".repeat(200_000));
+        assert_eq!(redact_text(&query), query);
     }
 
     #[test]

@@ -105,9 +105,11 @@ impl GroupAcc {
         }
         self.requests += 1;
         if let Some(ts) = p.ts.as_deref() {
-            // Records are UTC RFC 3339, so text order is time order. The
-            // earliest and the latest are kept (as `merge` keeps them), so
-            // the window does not depend on how the input was cut into chunks.
+            // The earliest and the latest text are kept, as `merge` keeps
+            // them, so the window does not depend on how the input was cut
+            // into chunks. Text order is time order for UTC times with the
+            // same number of fraction digits (what llm-probe writes); across
+            // offsets or fraction lengths it can be off by under a second.
             if self.first_ts.as_deref().is_none_or(|f| ts < f) {
                 self.first_ts = Some(ts.to_string());
             }

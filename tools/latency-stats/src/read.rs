@@ -84,10 +84,14 @@ fn read_parallel(inputs: Vec<Input>, opts: &Options) -> Result<Vec<ChunkParser<'
                 let (rx, stop, spare_tx) = (&rx, &stop, spare_tx.clone());
                 scope.spawn(move || {
                     let mut parser = ChunkParser::new(opts);
+                    let mut failed = false;
                     while let Some(chunk) = rx.lock().ok().and_then(|r| r.recv().ok()) {
-                        if !parser.parse(&chunk) {
+                        // After a bad line the queue is still drained (chunks
+                        // unread): the reader may be waiting to hand one over,
+                        // and would wait for ever if every worker had left.
+                        if !failed && !parser.parse(&chunk) {
                             stop.store(true, Ordering::Relaxed);
-                            break;
+                            failed = true;
                         }
                         // The reader may be gone; the buffer is then dropped.
                         let _ = spare_tx.send(chunk.bytes);
@@ -152,7 +156,9 @@ fn split_chunks(
             }
             carry.clear();
             if !eof {
-                match memchr::memrchr(b'\n', &buf) {
+                // Only the bytes just read: the carried part has no newline,
+                // and scanning it again would make a long line quadratic.
+                match memchr::memrchr(b'\n', &buf[start..]).map(|i| start + i) {
                     Some(cut) => {
                         carry.extend_from_slice(&buf[cut + 1..]);
                         buf.truncate(cut + 1);

@@ -74,3 +74,28 @@ fn three_workers_give_one_workers_results() {
         assert_eq!(a, b);
     }
 }
+
+#[test]
+fn many_bad_lines_with_many_workers_stop_at_the_first_one() {
+    // Every worker meets a bad line while the reader still has chunks to
+    // hand over: the run must end (exit 2, the first bad line named), not
+    // wait for a worker that has left.
+    let dir = navi_testkit::TempDir::new("golden-bad");
+    let mut good = Vec::new();
+    write_shaped(&mut good, 5, 0, 30_000, Shape::WithGaps).expect("write");
+    let mut text = String::new();
+    for (i, line) in String::from_utf8(good).expect("UTF-8").lines().enumerate() {
+        text.push_str(if i % 400 == 399 { "{not json" } else { line });
+        text.push('\n');
+    }
+    let path = dir.0.join("bad.ndjson");
+    std::fs::write(&path, text).expect("write");
+    let out = Command::new(navi_testkit::bin_path("latency-stats"))
+        .args(["--jobs", "3"])
+        .arg(&path)
+        .output()
+        .expect("run latency-stats");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.ndjson:400:"), "{err}");
+}

@@ -235,10 +235,12 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
     let (shard, shards) = ctx.opts.shard;
     let (job_tx, job_rx) = mpsc::channel::<Job>();
     let job_rx = Mutex::new(job_rx);
-    // Workers waiting for a job. A worker is started only when a job is due
-    // and none waits, up to `cap`: threads (and their buffers) follow the
-    // requests actually in flight, not the cap.
+    // Workers free for a job not yet handed out. A due job takes one (the
+    // dispatcher counts it down), or a new worker is started for it, up to
+    // `cap`: threads (and their buffers) follow the requests actually in
+    // flight, not the cap. A worker counts itself free only after a job.
     let idle = AtomicU64::new(0);
+    let start_failed = AtomicBool::new(false);
     std::thread::scope(|s| {
         let mut started = 0u64;
         let start_worker = |w: u64| {
@@ -248,14 +250,13 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
                 .spawn_scoped(s, move || {
                     let mut rng = Rng::new(ctx.opts.seed ^ (w + 1).wrapping_mul(0x9E37_79B9));
                     loop {
-                        idle.fetch_add(1, Ordering::SeqCst);
                         let job = job_rx.lock().ok().and_then(|rx| rx.recv().ok());
-                        idle.fetch_sub(1, Ordering::SeqCst);
                         let Some(job) = job else { break };
                         if stop_requested() {
                             break;
                         }
                         conversation(ctx, job, &mut rng);
+                        idle.fetch_add(1, Ordering::SeqCst);
                     }
                 })
                 .is_ok()
@@ -283,8 +284,19 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
             if stop_requested() {
                 break;
             }
-            if idle.load(Ordering::SeqCst) == 0 && started < cap && start_worker(started) {
-                started += 1;
+            let free = idle.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+            if !free && started < cap {
+                if start_worker(started) {
+                    started += 1;
+                } else if started == 0 || !start_failed.swap(true, Ordering::SeqCst) {
+                    // No thread at all would lose every job without a word.
+                    eprintln!(
+                        "llm-probe: cannot start a worker thread ({started} running): requests wait for a free one"
+                    );
+                    if started == 0 {
+                        break;
+                    }
+                }
             }
             if job_tx.send(Job { index: shard + j * shards, intended: Some(intended) }).is_err() {
                 break;
