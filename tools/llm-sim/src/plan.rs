@@ -203,19 +203,37 @@ const THOUGHTS: &[&str] =
 
 /// words splits text into tokens that keep their leading whitespace, so
 /// joining them gives the text back.
+#[cfg(test)]
 fn words(text: &str) -> Vec<String> {
+    words_up_to(text, usize::MAX).0
+}
+
+/// words_up_to is the first `limit` of [`words`]' tokens and how many there
+/// are in all: only the tokens an answer keeps are allocated (a canned
+/// answer has hundreds of words; `max_tokens` often lets 16 through).
+fn words_up_to(text: &str, limit: usize) -> (Vec<String>, usize) {
     let mut out = Vec::new();
-    let mut cur = String::new();
-    for c in text.chars() {
-        if c.is_whitespace() && !cur.trim().is_empty() {
-            out.push(std::mem::take(&mut cur));
+    let mut count = 0;
+    let mut start = 0;
+    let mut has_text = false;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() && has_text {
+            if count < limit {
+                out.push(text[start..i].to_string());
+            }
+            count += 1;
+            start = i;
+            has_text = false;
         }
-        cur.push(c);
+        has_text |= !c.is_whitespace();
     }
-    if !cur.is_empty() {
-        out.push(cur);
+    if start < text.len() {
+        if count < limit {
+            out.push(text[start..].to_string());
+        }
+        count += 1;
     }
-    out
+    (out, count)
 }
 
 /// chunk groups tokens into deltas of one to three tokens, as streaming APIs do.
@@ -235,12 +253,13 @@ pub fn make_plan(req: &Request, rng: &mut Rng, speed: f64) -> Plan {
     let scale =
         |ms: f64| if speed == 0.0 { Duration::ZERO } else { Duration::from_secs_f64((ms / speed).max(0.0) / 1000.0) };
     let max_tokens = req.max_tokens.max(1);
-    let mut tokens = words(snippet(&req.last_user));
-    let wanted = rng.lognormal(profile.out_tokens, 0.35).round().max(tokens.len() as f64) as usize;
-    let truncated = wanted as u64 > max_tokens;
     // Only the tokens max_tokens lets through are made: drawing a long answer
     // to cut it to 16 tokens was most of a short request's time.
-    let keep = wanted.min(usize::try_from(max_tokens).unwrap_or(usize::MAX));
+    let max_keep = usize::try_from(max_tokens).unwrap_or(usize::MAX);
+    let (mut tokens, snippet_tokens) = words_up_to(snippet(&req.last_user), max_keep);
+    let wanted = rng.lognormal(profile.out_tokens, 0.35).round().max(snippet_tokens as f64) as usize;
+    let truncated = wanted as u64 > max_tokens;
+    let keep = wanted.min(max_keep);
     tokens.truncate(keep);
     let mut k = 0;
     while tokens.len() < keep {
@@ -262,7 +281,7 @@ pub fn make_plan(req: &Request, rng: &mut Rng, speed: f64) -> Plan {
     let thinking = chunk(thinking_words, rng);
     let answer = chunk(tokens, rng);
     let per_token_ms = 1000.0 / profile.tokens_per_s;
-    let sizes: Vec<usize> = thinking.iter().chain(&answer).map(|c| words(c).len().max(1)).collect();
+    let sizes: Vec<usize> = thinking.iter().chain(&answer).map(|c| words_up_to(c, 0).1.max(1)).collect();
     let gaps = sizes.iter().skip(1).map(|&n| scale(n as f64 * per_token_ms * rng.lognormal(1.0, 0.25))).collect();
     Plan {
         ttft: scale(rng.lognormal(profile.ttft_ms, profile.ttft_sigma)),
@@ -300,6 +319,19 @@ mod tests {
         assert_eq!(a.gaps.len(), a.answer.len() - 1);
         assert_eq!(words(&a.text()).len() as u64, a.answer_tokens);
         assert_eq!(a.input_tokens, count_tokens("Create a simple hello world Python script"));
+    }
+
+    #[test]
+    fn counting_words_agrees_with_splitting_them() {
+        for text in ["", " ", "a", " a  b\n\nc ", "héllo wörld  ", "\n\nx", "one two three four"] {
+            let all = words(text);
+            assert_eq!(all.concat(), text);
+            for limit in [0, 1, 2, 100] {
+                let (some, n) = words_up_to(text, limit);
+                assert_eq!(n, all.len(), "{text:?}");
+                assert_eq!(some, all[..limit.min(all.len())], "{text:?} {limit}");
+            }
+        }
     }
 
     #[test]
