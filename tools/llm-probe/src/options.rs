@@ -41,6 +41,8 @@ pub struct Target {
     pub file: FileConfig,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
+    /// The dialect's auth and version headers with this target's key.
+    pub auth: Vec<(&'static str, String)>,
 }
 
 impl Target {
@@ -61,13 +63,8 @@ impl Target {
 
     /// Target::request is one attempt's request to this target: the `-H`
     /// headers, then the dialect's auth and version headers.
-    pub fn request<'a>(&'a self, auth: &'a [(&'static str, String)], body: &'a [u8], stream: bool) -> Request<'a> {
-        Request { dialect: self.provider, url: &self.url, auth, headers: &self.headers, body, stream }
-    }
-
-    /// Target::auth_headers are the dialect's headers with this target's key.
-    pub fn auth_headers(&self) -> Vec<(&'static str, String)> {
-        self.provider.headers(self.key.as_deref())
+    pub fn request<'a>(&'a self, body: &'a [u8], stream: bool) -> Request<'a> {
+        Request { dialect: self.provider, url: &self.url, auth: &self.auth, headers: &self.headers, body, stream }
     }
 }
 
@@ -146,13 +143,13 @@ pub fn target(c: &Common) -> Result<Target, Error> {
     };
     let provider_name = c.provider.clone().or(file.provider.clone()).unwrap_or_else(|| "anthropic".into());
     let provider = dialect::parse(&provider_name).map_err(Error::input)?;
-    let model = c.model.clone().or(file.model.clone()).unwrap_or_else(|| provider.default_model().to_string());
+    let model = c.model.clone().or(file.model.clone()).unwrap_or_else(|| provider.id().default_model.to_string());
     let base_url = c
         .base_url
         .clone()
-        .or_else(|| std::env::var(provider.base_env()).ok().filter(|v| !v.is_empty()))
+        .or_else(|| std::env::var(provider.id().base_env).ok().filter(|v| !v.is_empty()))
         .or(file.base_url.clone())
-        .unwrap_or_else(|| provider.default_base().to_string());
+        .unwrap_or_else(|| provider.id().default_base.to_string());
     if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
         return Err(Error::input(format!(
             "base URL `{}` must start with http:// or https://",
@@ -165,7 +162,8 @@ pub fn target(c: &Common) -> Result<Target, Error> {
             navikit::redact::redact_url(&base_url)
         )));
     }
-    let key_env = c.api_key_env.clone().or(file.api_key_env.clone()).unwrap_or_else(|| provider.key_env().to_string());
+    let key_env =
+        c.api_key_env.clone().or(file.api_key_env.clone()).unwrap_or_else(|| provider.id().key_env.to_string());
     if !plausible_env_name(&key_env) {
         // Never echo it: a key pasted here by mistake must not reach a log.
         return Err(Error::input(
@@ -209,6 +207,7 @@ pub fn target(c: &Common) -> Result<Target, Error> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Target {
         headers,
+        auth: provider.headers(key.as_deref()),
         url: provider.url(&base_url),
         provider,
         model,

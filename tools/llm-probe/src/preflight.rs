@@ -130,8 +130,7 @@ fn live_call(t: &Target, target: &str) -> (Check, Option<String>) {
     let prompt = Prompt { model: &t.model, system: None, history: &history, max_tokens: 16, workspace: "/tmp/test" };
     let stream = t.provider.streams();
     let body = t.provider.body(&prompt, stream).to_string().into_bytes();
-    let auth = t.auth_headers();
-    let req = t.request(&auth, &body, stream);
+    let req = t.request(&body, stream);
     let out = exchange::attempt(&agent, &req, &t.timeouts);
     let secrets = t.secrets();
     let check = match out.result {

@@ -173,7 +173,7 @@ where
         .iter()
         .map(|s| body(t, s, &[Turn { role: "user", text: s.turns.first().cloned().unwrap_or_default() }], opts.stream))
         .collect();
-    let ctx = Ctx { opts, agent, emit: &emit, first_bodies, auth: t.auth_headers(), secrets: t.secrets() };
+    let ctx = Ctx { opts, agent, emit: &emit, first_bodies, secrets: t.secrets() };
     // Never more threads than the work needs: a run of 10 requests gets at
     // most 10 workers, whatever --concurrency or --max-in-flight say.
     let needed = |n: u64| jobs_here.map_or(n, |j| n.min(j.max(1)));
@@ -202,8 +202,6 @@ struct Ctx<'a> {
     agent: ureq::Agent,
     /// Each scenario's first request body, serialised once.
     first_bodies: Vec<Vec<u8>>,
-    /// The dialect's auth and version headers.
-    auth: Vec<(&'static str, String)>,
     /// Values never to appear in a record.
     secrets: Vec<&'a str>,
     /// Hands a record over; false once records can no longer be taken.
@@ -367,7 +365,7 @@ fn request(
     };
     let mut attempts = Vec::new();
     let mut wait = Duration::ZERO;
-    let req = t.request(&ctx.auth, body, o.stream);
+    let req = t.request(body, o.stream);
     let first_send = Instant::now();
     let (outcome, sent) = loop {
         let sent = Instant::now();

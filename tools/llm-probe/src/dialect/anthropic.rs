@@ -2,35 +2,27 @@
 
 use serde_json::{Value, json};
 
-use super::{Dialect, Prompt, Step, StreamFailure, Token, Usage, decode, event_type, missing_answer, str_at, u64_at};
+use super::{
+    Dialect, Identity, Prompt, Step, StreamFailure, Token, Usage, decode, event_type, missing_answer, str_at, u64_at,
+};
 
 /// Anthropic is the Messages API.
 #[derive(Debug)]
 pub struct Anthropic;
 
+/// ANTHROPIC is the Anthropic dialect's identity.
+const ANTHROPIC: Identity = Identity {
+    name: "anthropic",
+    aliases: &["claude"],
+    key_env: "ANTHROPIC_API_KEY",
+    base_env: "ANTHROPIC_BASE_URL",
+    default_base: "https://api.anthropic.com",
+    default_model: "claude-sonnet-4",
+};
+
 impl Dialect for Anthropic {
-    fn name(&self) -> &'static str {
-        "anthropic"
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["claude"]
-    }
-
-    fn key_env(&self) -> &'static str {
-        "ANTHROPIC_API_KEY"
-    }
-
-    fn base_env(&self) -> &'static str {
-        "ANTHROPIC_BASE_URL"
-    }
-
-    fn default_base(&self) -> &'static str {
-        "https://api.anthropic.com"
-    }
-
-    fn default_model(&self) -> &'static str {
-        "claude-sonnet-4"
+    fn id(&self) -> &'static Identity {
+        &ANTHROPIC
     }
 
     fn url(&self, base: &str) -> String {

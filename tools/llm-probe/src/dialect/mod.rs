@@ -18,24 +18,34 @@ pub use navi::Navi;
 pub use openai_chat::OpenAiChat;
 pub use openai_responses::OpenAiResponses;
 
-/// Dialect is one provider protocol.
-pub trait Dialect: Sync + fmt::Debug {
+/// Identity names a dialect and says where its official SDK looks for its
+/// settings.
+#[derive(Debug)]
+pub struct Identity {
     /// The name written in probe records and taken by `--provider`.
-    fn name(&self) -> &'static str;
+    pub name: &'static str,
     /// Other names `--provider` takes for it (servers that speak it).
-    fn aliases(&self) -> &'static [&'static str] {
-        &[]
-    }
+    pub aliases: &'static [&'static str],
     /// The environment variable the official SDK reads the key from. Whether
     /// a target needs a key is never decided here: only a live call shows it
     /// (a port-forward to a real provider is on localhost too).
-    fn key_env(&self) -> &'static str;
+    pub key_env: &'static str,
     /// The environment variable the SDK reads the base URL from.
-    fn base_env(&self) -> &'static str;
+    pub base_env: &'static str,
     /// The public API's base URL.
-    fn default_base(&self) -> &'static str;
+    pub default_base: &'static str,
     /// The model asked for when none is named.
-    fn default_model(&self) -> &'static str;
+    pub default_model: &'static str,
+}
+
+/// Dialect is one provider protocol.
+pub trait Dialect: Sync + fmt::Debug {
+    /// The dialect's name and settings.
+    fn id(&self) -> &'static Identity;
+    /// The name written in probe records.
+    fn name(&self) -> &'static str {
+        self.id().name
+    }
     /// The endpoint under a base URL.
     fn url(&self, base: &str) -> String;
     /// Whether answers can be streamed.
@@ -63,10 +73,10 @@ pub const DIALECTS: [&'static dyn Dialect; 4] = [&Anthropic, &OpenAiChat, &OpenA
 /// parse finds the dialect a provider name (or an alias) speaks.
 pub fn parse(name: &str) -> Result<&'static dyn Dialect, String> {
     let wanted = name.trim().to_ascii_lowercase();
-    DIALECTS.into_iter().find(|d| d.name() == wanted || d.aliases().contains(&wanted.as_str())).ok_or_else(|| {
+    DIALECTS.into_iter().find(|d| d.name() == wanted || d.id().aliases.contains(&wanted.as_str())).ok_or_else(|| {
         let names: Vec<&str> = DIALECTS.iter().map(|d| d.name()).collect();
         let aliases: Vec<String> =
-            DIALECTS.iter().flat_map(|d| d.aliases().iter().map(move |a| format!("{a} → {}", d.name()))).collect();
+            DIALECTS.iter().flat_map(|d| d.id().aliases.iter().map(move |a| format!("{a} → {}", d.name()))).collect();
         format!("unknown provider `{}` ({}; also {})", name.trim(), names.join(", "), aliases.join(", "))
     })
 }
@@ -269,7 +279,7 @@ mod tests {
     fn every_name_and_alias_finds_its_dialect() {
         for d in DIALECTS {
             assert_eq!(parse(d.name()).map(|p| p.name()), Ok(d.name()));
-            for a in d.aliases() {
+            for a in d.id().aliases {
                 assert_eq!(parse(&a.to_ascii_uppercase()).map(|p| p.name()), Ok(d.name()), "{a}");
             }
         }

@@ -3,31 +3,25 @@
 
 use serde_json::{Value, json};
 
-use super::{Dialect, Prompt, Step, StreamFailure, Usage, bearer, decode, missing_answer, u64_at};
+use super::{Dialect, Identity, Prompt, Step, StreamFailure, Usage, bearer, decode, missing_answer, u64_at};
 
 /// Navi is the NAVI chat endpoint.
 #[derive(Debug)]
 pub struct Navi;
 
+/// NAVI is the Navi dialect's identity.
+const NAVI: Identity = Identity {
+    name: "navi",
+    aliases: &[],
+    key_env: "NAVI_API_TOKEN",
+    base_env: "STAGING_URL",
+    default_base: "http://127.0.0.1:8787",
+    default_model: "claude-sonnet-4",
+};
+
 impl Dialect for Navi {
-    fn name(&self) -> &'static str {
-        "navi"
-    }
-
-    fn key_env(&self) -> &'static str {
-        "NAVI_API_TOKEN"
-    }
-
-    fn base_env(&self) -> &'static str {
-        "STAGING_URL"
-    }
-
-    fn default_base(&self) -> &'static str {
-        "http://127.0.0.1:8787"
-    }
-
-    fn default_model(&self) -> &'static str {
-        "claude-sonnet-4"
+    fn id(&self) -> &'static Identity {
+        &NAVI
     }
 
     fn url(&self, base: &str) -> String {

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    Dialect, Prompt, Step, StreamFailure, Token, Usage, at, base_has_path, bearer, decode, missing_answer, str_at,
-    u64_at,
+    Dialect, Identity, Prompt, Step, StreamFailure, Token, Usage, at, base_has_path, bearer, decode, missing_answer,
+    str_at, u64_at,
 };
 
 /// openai_url is an endpoint under an OpenAI base URL. The SDK's bases carry
@@ -19,29 +19,19 @@ pub(super) fn openai_url(base: &str, endpoint: &str) -> String {
 #[derive(Debug)]
 pub struct OpenAiChat;
 
+/// OPENAI_CHAT is the OpenAiChat dialect's identity.
+pub(super) const OPENAI_CHAT: Identity = Identity {
+    name: "openai",
+    aliases: &["openai-chat", "vllm", "llama.cpp", "litellm", "ollama", "openai-compatible"],
+    key_env: "OPENAI_API_KEY",
+    base_env: "OPENAI_BASE_URL",
+    default_base: "https://api.openai.com/v1",
+    default_model: "gpt-4o",
+};
+
 impl Dialect for OpenAiChat {
-    fn name(&self) -> &'static str {
-        "openai"
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["openai-chat", "vllm", "llama.cpp", "litellm", "ollama", "openai-compatible"]
-    }
-
-    fn key_env(&self) -> &'static str {
-        "OPENAI_API_KEY"
-    }
-
-    fn base_env(&self) -> &'static str {
-        "OPENAI_BASE_URL"
-    }
-
-    fn default_base(&self) -> &'static str {
-        "https://api.openai.com/v1"
-    }
-
-    fn default_model(&self) -> &'static str {
-        "gpt-4o"
+    fn id(&self) -> &'static Identity {
+        &OPENAI_CHAT
     }
 
     fn url(&self, base: &str) -> String {

@@ -3,38 +3,29 @@
 use navikit::ErrorClass;
 use serde_json::{Value, json};
 
-use super::openai_chat::{OpenAiChat, openai_url};
+use super::openai_chat::{OPENAI_CHAT, openai_url};
 use super::{
-    Dialect, Prompt, Step, StreamFailure, Token, Usage, at, bearer, decode, event_type, missing_answer, str_at, u64_at,
+    Dialect, Identity, Prompt, Step, StreamFailure, Token, Usage, at, bearer, decode, event_type, missing_answer,
+    str_at, u64_at,
 };
 
 /// OpenAiResponses is the Responses API.
 #[derive(Debug)]
 pub struct OpenAiResponses;
 
+/// OPENAI_RESPONSES is the OpenAiResponses dialect's identity.
+const OPENAI_RESPONSES: Identity = Identity {
+    name: "openai-responses",
+    aliases: &["responses"],
+    key_env: OPENAI_CHAT.key_env,
+    base_env: OPENAI_CHAT.base_env,
+    default_base: OPENAI_CHAT.default_base,
+    default_model: OPENAI_CHAT.default_model,
+};
+
 impl Dialect for OpenAiResponses {
-    fn name(&self) -> &'static str {
-        "openai-responses"
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["responses"]
-    }
-
-    fn key_env(&self) -> &'static str {
-        OpenAiChat.key_env()
-    }
-
-    fn base_env(&self) -> &'static str {
-        OpenAiChat.base_env()
-    }
-
-    fn default_base(&self) -> &'static str {
-        OpenAiChat.default_base()
-    }
-
-    fn default_model(&self) -> &'static str {
-        OpenAiChat.default_model()
+    fn id(&self) -> &'static Identity {
+        &OPENAI_RESPONSES
     }
 
     fn url(&self, base: &str) -> String {
