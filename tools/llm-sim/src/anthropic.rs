@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::api::{self, Api, ApiError};
 use crate::plan::{self, Plan, Request};
-use crate::stream::{Piece, body_from, content_delays, sse_event};
+use crate::stream::{Piece, body_from, content_delays, json_pieces, sse_event};
 use crate::{AppState, SharedState};
 
 const MALFORMED: &str = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"unterminated\n\n";
@@ -206,13 +206,8 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Res
     let (content_type, pieces) = if stream {
         ("text/event-stream", stream_pieces(&msg_id, &req.model, &plan, &usage))
     } else {
-        let text = message_json(&msg_id, &req.model, &plan, &usage).to_string();
-        let (head, tail) = text.split_at(text.len() / 2);
-        let delay = plan.total_delay();
-        (
-            "application/json",
-            vec![(delay, Bytes::from(head.to_string())), (Duration::ZERO, Bytes::from(tail.to_string()))],
-        )
+        let answer = message_json(&msg_id, &req.model, &plan, &usage).to_string().into_bytes();
+        ("application/json", json_pieces(answer, plan.total_delay(), fault))
     };
     let malformed = if stream {
         Bytes::from_static(MALFORMED.as_bytes())

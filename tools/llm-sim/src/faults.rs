@@ -42,6 +42,12 @@ impl Fault {
         Fault::ALL.iter().find(|(n, _)| *n == s.trim()).map(|(_, f)| *f)
     }
 
+    /// Fault::strikes_body says whether the fault strikes a 200's body
+    /// (mid-way) rather than its status or timing.
+    pub fn strikes_body(self) -> bool {
+        matches!(self, Fault::Cut | Fault::Stall | Fault::Malformed)
+    }
+
     /// Fault::name is the kind as spelled in flags.
     pub fn name(self) -> &'static str {
         Fault::ALL.iter().find(|(_, f)| *f == self).map_or("?", |(n, _)| n)

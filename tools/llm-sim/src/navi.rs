@@ -5,7 +5,7 @@
 //! `AUDIT_ENCRYPTION_KEY` (plain JSON without a key, as a misconfigured
 //! service would), so the database checks have real evidence to find.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -19,7 +19,7 @@ use crate::SharedState;
 use crate::api::{self, Api};
 use crate::faults::Fault;
 use crate::plan::{self, Request};
-use crate::stream::body_from;
+use crate::stream::{body_from, json_pieces};
 
 /// NAVI_MODEL is the model the simulated NAVI backend calls.
 pub const NAVI_MODEL: &str = "claude-sonnet-4";
@@ -109,10 +109,7 @@ pub async fn chat(State(state): State<SharedState>, headers: HeaderMap, body: Bo
             workspace,
         });
     }
-    let text = answer.to_string();
-    let (head, tail) = text.split_at(text.len() / 2);
-    let pieces =
-        vec![(plan.total_delay(), Bytes::from(head.to_string())), (Duration::ZERO, Bytes::from(tail.to_string()))];
+    let pieces = json_pieces(answer.to_string().into_bytes(), plan.total_delay(), fault);
     let mut resp = (
         StatusCode::OK,
         [("content-type", "application/json")],

@@ -12,12 +12,13 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::api::{self, Api, ApiError};
 use crate::faults::Fault;
 use crate::plan::{self, Plan, Request};
-use crate::stream::{Piece, body_from, content_delays, sse_data, sse_event};
+use crate::stream::{Piece, body_from, content_delays, json_pieces, sse_data, sse_event};
 use crate::{AppState, SharedState};
 
 const DEFAULT_MAX_TOKENS: u64 = 4096;
@@ -60,14 +61,70 @@ fn parse_chat(v: &Value) -> Result<(Request, bool, bool), ApiError> {
     Ok((Request { model, prompt, last_user, max_tokens, thinking_budget }, stream, include_usage))
 }
 
-fn usage_json(plan: &Plan) -> Value {
-    json!({
-        "prompt_tokens": plan.input_tokens,
-        "completion_tokens": plan.output_tokens(),
-        "total_tokens": plan.input_tokens + plan.output_tokens(),
-        "prompt_tokens_details": {"cached_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": plan.thinking_tokens}
-    })
+/// Usage is a chat completion's `usage`, in OpenAI's field order.
+#[derive(Serialize)]
+struct Usage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    total_tokens: u64,
+    prompt_tokens_details: CachedTokens,
+    completion_tokens_details: ReasoningTokens,
+}
+
+#[derive(Serialize)]
+struct CachedTokens {
+    cached_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct ReasoningTokens {
+    reasoning_tokens: u64,
+}
+
+impl Usage {
+    fn of(plan: &Plan) -> Usage {
+        Usage {
+            prompt_tokens: plan.input_tokens,
+            completion_tokens: plan.output_tokens(),
+            total_tokens: plan.input_tokens + plan.output_tokens(),
+            prompt_tokens_details: CachedTokens { cached_tokens: 0 },
+            completion_tokens_details: ReasoningTokens { reasoning_tokens: plan.thinking_tokens },
+        }
+    }
+}
+
+/// ChatCompletion is a non-streamed chat completion, serialised straight
+/// from borrowed fields (this is the hot path of a no-delay load test).
+#[derive(Serialize)]
+struct ChatCompletion<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: i64,
+    model: &'a str,
+    choices: [ChatChoice<'a>; 1],
+    usage: Usage,
+    system_fingerprint: &'static str,
+}
+
+#[derive(Serialize)]
+struct ChatChoice<'a> {
+    index: u32,
+    message: ChatMessage<'a>,
+    logprobs: Option<()>,
+    finish_reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct ChatMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<&'a str>,
+    refusal: Option<()>,
+}
+
+fn finish_reason(plan: &Plan) -> &'static str {
+    if plan.truncated { "length" } else { "stop" }
 }
 
 fn chunk(id: &str, created: i64, model: &str, delta: Value, finish: Option<&str>) -> Bytes {
@@ -95,29 +152,39 @@ fn chat_pieces(id: &str, model: &str, plan: &Plan, include_usage: bool) -> Vec<P
     for c in &plan.answer {
         pieces.push((delays.next().unwrap_or_default(), chunk(id, created, model, json!({"content": c}), None)));
     }
-    let finish = if plan.truncated { "length" } else { "stop" };
-    pieces.push((z, chunk(id, created, model, json!({}), Some(finish))));
+    pieces.push((z, chunk(id, created, model, json!({}), Some(finish_reason(plan)))));
     if include_usage {
         let usage = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-                           "system_fingerprint": "fp_llm_sim", "choices": [], "usage": usage_json(plan)});
+                           "system_fingerprint": "fp_llm_sim", "choices": [], "usage": Usage::of(plan)});
         pieces.push((z, sse_data(&usage.to_string())));
     }
     pieces.push((z, sse_data("[DONE]")));
     pieces
 }
 
-fn chat_json(id: &str, model: &str, plan: &Plan) -> Value {
-    let mut message = json!({"role": "assistant", "content": plan.text(), "refusal": null});
-    if plan.thinking_tokens > 0 {
-        message["reasoning_content"] = json!(plan.thinking_text());
-    }
-    json!({
-        "id": id, "object": "chat.completion", "created": api::unix_now(), "model": model,
-        "system_fingerprint": "fp_llm_sim",
-        "choices": [{"index": 0, "message": message, "logprobs": null,
-                     "finish_reason": if plan.truncated { "length" } else { "stop" }}],
-        "usage": usage_json(plan)
-    })
+fn chat_json(id: &str, model: &str, plan: &Plan) -> Vec<u8> {
+    let (text, thinking) = (plan.text(), plan.thinking_text());
+    let answer = ChatCompletion {
+        id,
+        object: "chat.completion",
+        created: api::unix_now(),
+        model,
+        choices: [ChatChoice {
+            index: 0,
+            message: ChatMessage {
+                role: "assistant",
+                content: &text,
+                reasoning_content: (plan.thinking_tokens > 0).then_some(thinking.as_str()),
+                refusal: None,
+            },
+            logprobs: None,
+            finish_reason: finish_reason(plan),
+        }],
+        usage: Usage::of(plan),
+        system_fingerprint: "fp_llm_sim",
+    };
+    // Serialising plain structs into a Vec cannot fail.
+    serde_json::to_vec(&answer).unwrap_or_default()
 }
 
 /// Dialect says which OpenAI endpoint is answering.
@@ -172,14 +239,14 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body, dialect: Dial
             b"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"unterminated\n\n",
         ),
         (d, false) => {
-            let text = if d == Dialect::Chat {
+            let answer = if d == Dialect::Chat {
                 chat_json(&format!("chatcmpl-{hex}"), &req.model, &plan)
             } else {
                 response_object(&format!("resp_{hex}"), &format!("msg_{hex}"), &req.model, &plan, "completed")
-            }
-            .to_string();
-            let (head, tail) = text.split_at(text.len() / 2);
-            (vec![(plan.total_delay(), Bytes::from(head.to_string())), (Duration::ZERO, Bytes::from(tail.to_string()))], b"{\"id\":\"broken\",\"obj")
+                    .to_string()
+                    .into_bytes()
+            };
+            (json_pieces(answer, plan.total_delay(), fault), b"{\"id\":\"broken\",\"obj")
         }
     };
     let content_type = if stream { "text/event-stream" } else { "application/json" };

@@ -168,50 +168,32 @@ fn snippet(prompt: &str) -> &'static str {
     table.iter().find(|(keys, _)| keys.iter().any(|k| p.contains(k))).map_or("Sure, here is the answer.", |(_, s)| s)
 }
 
-const FILLER: &[&str] = &[
-    "The",
-    "approach",
-    "keeps",
-    "the",
-    "code",
-    "simple",
-    "and",
-    "readable,",
-    "so",
-    "it",
-    "is",
-    "easy",
-    "to",
-    "test",
-    "and",
-    "maintain.",
-    "Each",
-    "step",
-    "is",
-    "small",
-    "and",
-    "can",
-    "be",
-    "checked",
-    "on",
-    "its",
-    "own.",
-];
+/// FILLER pads an answer past its canned text: the first round starts a new
+/// paragraph, later rounds go on the same line. Tokens are cut from these
+/// texts as they are (see [`words_up_to`]), so none is allocated.
+const FILLER: (&str, &str) = (
+    "\n\nThe approach keeps the code simple and readable, so it is easy to test and maintain. Each step is small and can be checked on its own.",
+    " The approach keeps the code simple and readable, so it is easy to test and maintain. Each step is small and can be checked on its own.",
+);
 
-const THOUGHTS: &[&str] =
-    &["Let", "me", "think", "about", "what", "the", "user", "needs", "and", "check", "the", "edge", "cases", "first."];
+/// THOUGHTS is the reasoning text, first round and later rounds.
+const THOUGHTS: (&str, &str) = (
+    "Let me think about what the user needs and check the edge cases first.",
+    " Let me think about what the user needs and check the edge cases first.",
+);
 
 /// words splits text into tokens that keep their leading whitespace, so
 /// joining them gives the text back.
 #[cfg(test)]
-fn words(text: &str) -> Vec<String> {
+fn words(text: &str) -> Vec<&str> {
     words_up_to(text, usize::MAX).0
 }
 
 /// words_up_to is the first `limit` of [`words`]' tokens and how many there
-/// are in all: only the tokens an answer keeps are allocated (a canned
-/// answer has hundreds of words; `max_tokens` often lets 16 through).
-fn words_up_to(text: &str, limit: usize) -> (Vec<String>, usize) {
+/// are in all: the tokens are slices of the text, and only the ones an
+/// answer keeps are listed (a canned answer has hundreds of words;
+/// `max_tokens` often lets 16 through).
+fn words_up_to(text: &str, limit: usize) -> (Vec<&str>, usize) {
     let mut out = Vec::new();
     let mut count = 0;
     let mut start = 0;
@@ -219,7 +201,7 @@ fn words_up_to(text: &str, limit: usize) -> (Vec<String>, usize) {
     for (i, c) in text.char_indices() {
         if c.is_whitespace() && has_text {
             if count < limit {
-                out.push(text[start..i].to_string());
+                out.push(&text[start..i]);
             }
             count += 1;
             start = i;
@@ -229,22 +211,37 @@ fn words_up_to(text: &str, limit: usize) -> (Vec<String>, usize) {
     }
     if start < text.len() {
         if count < limit {
-            out.push(text[start..].to_string());
+            out.push(&text[start..]);
         }
         count += 1;
     }
     (out, count)
 }
 
-/// chunk groups tokens into deltas of one to three tokens, as streaming APIs do.
-fn chunk(tokens: Vec<String>, rng: &mut Rng) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut it = tokens.into_iter().peekable();
-    while it.peek().is_some() {
-        let n = 1 + rng.below(3) as usize;
-        out.push(it.by_ref().take(n).collect::<String>());
+/// fill extends `tokens` to `n` with the words of `first`, then of `more`
+/// over and over.
+fn fill(tokens: &mut Vec<&'static str>, n: usize, (first, more): (&'static str, &'static str)) {
+    let mut from = first;
+    while tokens.len() < n {
+        let (words, _) = words_up_to(from, n - tokens.len());
+        tokens.extend(words);
+        from = more;
     }
-    out
+}
+
+/// chunk groups tokens into deltas of one to three tokens, as streaming APIs
+/// do, with how many tokens each delta holds.
+fn chunk(tokens: &[&str], rng: &mut Rng) -> (Vec<String>, Vec<usize>) {
+    let (mut out, mut sizes) = (Vec::new(), Vec::new());
+    let mut rest = tokens;
+    while !rest.is_empty() {
+        let n = (1 + rng.below(3) as usize).min(rest.len());
+        let (these, after) = rest.split_at(n);
+        out.push(these.concat());
+        sizes.push(n);
+        rest = after;
+    }
+    (out, sizes)
 }
 
 /// make_plan draws one answer for a request.
@@ -261,28 +258,21 @@ pub fn make_plan(req: &Request, rng: &mut Rng, speed: f64) -> Plan {
     let truncated = wanted as u64 > max_tokens;
     let keep = wanted.min(max_keep);
     tokens.truncate(keep);
-    let mut k = 0;
-    while tokens.len() < keep {
-        let w = FILLER[k % FILLER.len()];
-        tokens.push(if k == 0 { format!("\n\n{w}") } else { format!(" {w}") });
-        k += 1;
-    }
+    fill(&mut tokens, keep, FILLER);
     let answer_tokens = tokens.len() as u64;
 
     let thinking_budget = req.thinking_budget.or(profile.reasoning.then_some(1024));
-    let thinking_words: Vec<String> = match thinking_budget {
-        Some(budget) => {
-            let n = (rng.lognormal(60.0, 0.3).round() as u64).clamp(1, budget.max(1)) as usize;
-            (0..n).map(|i| format!("{}{}", if i == 0 { "" } else { " " }, THOUGHTS[i % THOUGHTS.len()])).collect()
-        }
-        None => Vec::new(),
-    };
+    let mut thinking_words = Vec::new();
+    if let Some(budget) = thinking_budget {
+        let n = (rng.lognormal(60.0, 0.3).round() as u64).clamp(1, budget.max(1)) as usize;
+        fill(&mut thinking_words, n, THOUGHTS);
+    }
     let thinking_tokens = thinking_words.len() as u64;
-    let thinking = chunk(thinking_words, rng);
-    let answer = chunk(tokens, rng);
+    let (thinking, thinking_sizes) = chunk(&thinking_words, rng);
+    let (answer, answer_sizes) = chunk(&tokens, rng);
     let per_token_ms = 1000.0 / profile.tokens_per_s;
-    let sizes: Vec<usize> = thinking.iter().chain(&answer).map(|c| words_up_to(c, 0).1.max(1)).collect();
-    let gaps = sizes.iter().skip(1).map(|&n| scale(n as f64 * per_token_ms * rng.lognormal(1.0, 0.25))).collect();
+    let sizes = thinking_sizes.iter().chain(&answer_sizes);
+    let gaps = sizes.skip(1).map(|&n| scale(n as f64 * per_token_ms * rng.lognormal(1.0, 0.25))).collect();
     Plan {
         ttft: scale(rng.lognormal(profile.ttft_ms, profile.ttft_sigma)),
         thinking,

@@ -16,7 +16,7 @@ pub type Piece = (Duration, Bytes);
 
 /// body_from sends the pieces in order, honouring delays and the fault.
 pub fn body_from(pieces: Vec<Piece>, fault: Option<Fault>, malformed: Bytes) -> Body {
-    let body_fault = fault.filter(|f| matches!(f, Fault::Cut | Fault::Stall | Fault::Malformed));
+    let body_fault = fault.filter(|f| f.strikes_body());
     let no_delays = pieces.iter().all(|(d, _)| d.is_zero());
     if body_fault.is_none() && no_delays {
         // The fast path: nothing to wait for, one buffer (a JSON answer is
@@ -58,6 +58,18 @@ pub fn body_from(pieces: Vec<Piece>, fault: Option<Fault>, malformed: Bytes) -> 
         Some((Ok(bytes), (timeline, fault_at, malformed)))
     });
     Body::from_stream(stream)
+}
+
+/// json_pieces is a JSON answer as pieces: all of it after `delay`, or, when
+/// the fault strikes the body, its two halves (shared, not copied), so the
+/// fault lands mid-way.
+pub fn json_pieces(answer: Vec<u8>, delay: Duration, fault: Option<Fault>) -> Vec<Piece> {
+    let all = Bytes::from(answer);
+    if !fault.is_some_and(Fault::strikes_body) {
+        return vec![(delay, all)];
+    }
+    let mid = all.len() / 2;
+    vec![(delay, all.slice(..mid)), (Duration::ZERO, all.slice(mid..))]
 }
 
 /// Timeline is a stream's pieces, packed for the seconds the stream is held:
