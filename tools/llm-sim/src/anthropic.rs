@@ -69,12 +69,21 @@ fn parse_request(v: &Value) -> Result<(Request, bool), ApiError> {
     Ok((Request { model, prompt, last_user, max_tokens, thinking_budget }, stream))
 }
 
+/// has_key says whether an object anywhere in `v` has the member `key`
+/// (serde_json bounds the nesting it parses, so the recursion is bounded).
+fn has_key(v: &Value, key: &str) -> bool {
+    match v {
+        Value::Object(m) => m.contains_key(key) || m.values().any(|x| has_key(x, key)),
+        Value::Array(items) => items.iter().any(|x| has_key(x, key)),
+        _ => false,
+    }
+}
+
 /// usage_for splits the prompt into cached and uncached tokens when the
 /// request marks a cache breakpoint: the first time a prefix is seen it is
 /// written to the cache, later it is read from it.
 fn usage_for(state: &AppState, v: &Value, req: &Request, input_tokens: u64) -> Usage {
-    let marks_cache = v.to_string().contains("\"cache_control\"");
-    if !marks_cache {
+    if !has_key(v, "cache_control") {
         return Usage { input: input_tokens, cache_creation: 0, cache_read: 0 };
     }
     let prefix_len = req.prompt.len().saturating_sub(req.last_user.len());
@@ -221,4 +230,20 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Res
     }
     api::set_request_id(resp.headers_mut(), a, &id);
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_breakpoint_is_a_member_at_any_depth_not_text() {
+        let marked = json!({"system": [{"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}]});
+        assert!(has_key(&marked, "cache_control"));
+        let nested = json!({"messages": [{"content": [{"type": "text", "text": "a"}, {"cache_control": null}]}]});
+        assert!(has_key(&nested, "cache_control"));
+        let mentioned =
+            json!({"messages": [{"role": "user", "content": "what does \"cache_control\" do? cache_control"}]});
+        assert!(!has_key(&mentioned, "cache_control"));
+    }
 }

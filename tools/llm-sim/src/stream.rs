@@ -85,8 +85,8 @@ struct Timeline {
     /// The next piece to send, and where its own bytes start.
     next: usize,
     offset: usize,
-    /// The piece sent last.
-    prev: Vec<u8>,
+    /// The piece sent last (shared with the body that sent it, not copied).
+    prev: Bytes,
 }
 
 /// Mark is one piece: its delay in microseconds, how many bytes of the
@@ -126,7 +126,7 @@ impl Timeline {
             });
             prev = piece;
         }
-        Timeline { bytes: bytes.into(), marks: marks.into(), next: 0, offset: 0, prev: Vec::new() }
+        Timeline { bytes: bytes.into(), marks: marks.into(), next: 0, offset: 0, prev: Bytes::new() }
     }
 
     /// Timeline::next_index is the index of the piece `next_piece` gives next.
@@ -152,8 +152,8 @@ impl Timeline {
         piece.extend_from_slice(tail);
         self.next += 1;
         self.offset += own;
-        self.prev.clone_from(&piece);
-        Some((Duration::from_micros(u64::from(m.delay_us)), Bytes::from(piece)))
+        self.prev = Bytes::from(piece);
+        Some((Duration::from_micros(u64::from(m.delay_us)), self.prev.clone()))
     }
 }
 
