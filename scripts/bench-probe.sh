@@ -39,7 +39,7 @@ import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 d = sorted(r["service_ms"] - r["server_ms"] for r in rs if "server_ms" in r) if sys.argv[2] == "added" else sorted(r["service_ms"] for r in rs)
 q = lambda p: d[min(len(d) - 1, int(p * len(d)))] * 1000
-print(f"{q(0.5):.0f} µs / {q(0.99):.0f} µs (n = {len(d)})")
+print(f"{q(0.5):.0f} µs / {q(0.99):.0f} µs (n = {len(d)})" if d else "n/a (no records with server_ms)")
 PY
 }
 echo "| latency p50 / p99 at -c 10, saturated (client + loopback + server; both share 2 cores with the server) | $(probe_lat "$T/p10.ndjson" all) | $(oha_lat "$T/oha10.json") |"

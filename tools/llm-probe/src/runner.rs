@@ -146,6 +146,7 @@ where
     install_signals(opts.grace);
     let jobs_here = planned_here(opts);
     let deadline = opts.duration.map(|d| Instant::now() + d);
+    let agent = exchange::agent(&opts.target.timeouts);
     // Each worker hands its own record over, under one lock: a writer
     // thread woken for every record cost a context switch per request.
     let sink = Mutex::new(Sink { consume, written: 0, error: None });
@@ -172,7 +173,7 @@ where
         .iter()
         .map(|s| body(t, s, &[Turn { role: "user", text: s.turns.first().cloned().unwrap_or_default() }], opts.stream))
         .collect();
-    let ctx = Ctx { opts, emit: &emit, first_bodies, secrets: t.secrets() };
+    let ctx = Ctx { opts, agent, emit: &emit, first_bodies, secrets: t.secrets() };
     // Never more threads than the work needs: a run of 10 requests gets at
     // most 10 workers, whatever --concurrency or --max-in-flight say.
     let needed = |n: u64| jobs_here.map_or(n, |j| n.min(j.max(1)));
@@ -198,30 +199,13 @@ struct Sink<F> {
 
 struct Ctx<'a> {
     opts: &'a RunOptions,
+    agent: ureq::Agent,
     /// Each scenario's first request body, serialised once.
     first_bodies: Vec<Vec<u8>>,
     /// Values never to appear in a record.
     secrets: Vec<&'a str>,
     /// Hands a record over; false once records can no longer be taken.
     emit: &'a (dyn Fn(Probe) -> bool + Sync),
-}
-
-/// Worker is what one worker thread keeps between requests: its own HTTP
-/// client (a client shared by all workers made every request queue twice
-/// on its connection pool's lock: at 10 workers that lock was most of the
-/// client's futex calls) and its own seeded generator.
-struct Worker {
-    agent: ureq::Agent,
-    rng: Rng,
-}
-
-impl Worker {
-    fn new(ctx: &Ctx<'_>, index: u64) -> Worker {
-        Worker {
-            agent: exchange::agent(&ctx.opts.target.timeouts),
-            rng: Rng::new(ctx.opts.seed ^ (index + 1).wrapping_mul(0x9E37_79B9)),
-        }
-    }
 }
 
 fn closed_loop(ctx: &Ctx<'_>, workers: u64, jobs: Option<u64>, deadline: Option<Instant>) {
@@ -231,14 +215,14 @@ fn closed_loop(ctx: &Ctx<'_>, workers: u64, jobs: Option<u64>, deadline: Option<
         for w in 0..workers {
             let next = &next;
             s.spawn(move || {
-                let mut worker = Worker::new(ctx, w);
+                let mut rng = Rng::new(ctx.opts.seed ^ (w + 1).wrapping_mul(0x9E37_79B9));
                 loop {
                     let j = next.fetch_add(1, Ordering::Relaxed);
                     if stop_requested() || jobs.is_some_and(|n| j >= n) || deadline.is_some_and(|d| Instant::now() >= d)
                     {
                         break;
                     }
-                    conversation(ctx, Job { index: shard + j * shards, intended: None }, &mut worker);
+                    conversation(ctx, Job { index: shard + j * shards, intended: None }, &mut rng);
                 }
             });
         }
@@ -262,14 +246,14 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
             std::thread::Builder::new()
                 .stack_size(256 * 1024)
                 .spawn_scoped(s, move || {
-                    let mut worker = Worker::new(ctx, w);
+                    let mut rng = Rng::new(ctx.opts.seed ^ (w + 1).wrapping_mul(0x9E37_79B9));
                     loop {
                         let job = job_rx.lock().ok().and_then(|rx| rx.recv().ok());
                         let Some(job) = job else { break };
                         if stop_requested() {
                             break;
                         }
-                        conversation(ctx, job, &mut worker);
+                        conversation(ctx, job, &mut rng);
                         idle.fetch_add(1, Ordering::SeqCst);
                     }
                 })
@@ -325,7 +309,7 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
     });
 }
 
-fn conversation(ctx: &Ctx<'_>, job: Job, worker: &mut Worker) {
+fn conversation(ctx: &Ctx<'_>, job: Job, rng: &mut Rng) {
     let o = ctx.opts;
     let index = (job.index % o.target.scenarios.len() as u64) as usize;
     let scenario = &o.target.scenarios[index];
@@ -337,7 +321,7 @@ fn conversation(ctx: &Ctx<'_>, job: Job, worker: &mut Worker) {
         }
         history.push(Turn { role: "user", text: prompt.clone() });
         let origin = if turn == 0 { job.intended.unwrap_or_else(Instant::now) } else { Instant::now() };
-        let (mut probe, text) = request(ctx, worker, index, turn, &history, origin);
+        let (mut probe, text) = request(ctx, index, turn, &history, origin, rng);
         probe.seq = job.index;
         probe.warmup = job.index < o.warmup;
         if multi {
@@ -361,11 +345,11 @@ fn backoff(attempt: u32, rng: &mut Rng) -> Duration {
 /// request makes one request (with retries) and returns its record and the answer text.
 fn request(
     ctx: &Ctx<'_>,
-    worker: &mut Worker,
     scenario: usize,
     turn: usize,
     history: &[Turn],
     origin: Instant,
+    rng: &mut Rng,
 ) -> (Probe, String) {
     let o = ctx.opts;
     let t = &o.target;
@@ -385,7 +369,7 @@ fn request(
     let first_send = Instant::now();
     let (outcome, sent) = loop {
         let sent = Instant::now();
-        let out = exchange::attempt(&worker.agent, &req, &t.timeouts);
+        let out = exchange::attempt(&ctx.agent, &req, &t.timeouts);
         attempts.push(Attempt {
             status: out.status,
             wait_ms: measure::ms(wait),
@@ -393,7 +377,7 @@ fn request(
         });
         let retry = match &out.result {
             Err(f) if f.retryable && (attempts.len() as u64) <= o.retries && !stop_requested() => {
-                let w = f.retry_after.unwrap_or_else(|| backoff(attempts.len() as u32 - 1, &mut worker.rng));
+                let w = f.retry_after.unwrap_or_else(|| backoff(attempts.len() as u32 - 1, rng));
                 (first_send.elapsed() + w < o.max_retry_time).then_some(w)
             }
             _ => None,

@@ -112,6 +112,29 @@ fn cut_aborts_the_connection_mid_stream() {
 }
 
 #[test]
+fn a_json_answer_echoing_non_ascii_is_whole_or_cut_mid_way_never_a_dropped_connection() {
+    // The answer echoes the model name: with two-byte characters around its
+    // middle, a split of the text at half its length (as llm-sim once did)
+    // panicked in the handler and the client got no response at all.
+    let sim = Sim::start(&["--speed", "0"]);
+    for path in ["/v1/messages", "/v1/chat/completions"] {
+        for k in 400..404 {
+            let model = "é".repeat(k);
+            let body = format!(r#"{{"model":"{model}","max_tokens":8,"messages":[{{"role":"user","content":"hi"}}]}}"#);
+            let whole = raw(&sim, path, &body, &[("x-sim-fault", "none")], LONG);
+            assert_eq!(whole.status(), 200, "{path} {k}: {}", whole.body_text());
+            assert_eq!(whole.json()["model"], model.as_str(), "{path} {k}");
+            let cut = raw(&sim, path, &body, &[("x-sim-fault", "cut")], LONG);
+            assert_eq!(cut.status(), 200, "{path} {k}");
+            let part = dechunk(&cut.body);
+            assert!(part.starts_with(b"{") && part.len() < whole.body.len(), "{path} {k}: {}", cut.body_text());
+            assert!(serde_json::from_slice::<serde_json::Value>(&part).is_err(), "{path} {k}");
+            assert!(cut.closed);
+        }
+    }
+}
+
+#[test]
 fn stall_keeps_the_connection_open_and_silent() {
     let sim = Sim::start(&["--speed", "0"]);
     let started = Instant::now();
