@@ -36,7 +36,10 @@ pub struct GroupAcc {
     /// Warm-up records left out.
     pub warmup_excluded: u64,
     tokens: TokenTotals,
-    cost_total: f64,
+    /// Cost in whole pico-dollars: an integer sum is exact, so the total
+    /// does not depend on how records were split among workers (a float sum
+    /// did, in its last digits) and shows no float noise.
+    cost_pico: u128,
     costed: u64,
     errors: HashMap<String, u64>,
     patterns: HashMap<String, (String, u64)>,
@@ -147,7 +150,7 @@ impl GroupAcc {
             self.tokens.estimated_records += 1;
         }
         if let Some(c) = p.cost_usd {
-            self.cost_total += c;
+            self.cost_pico = self.cost_pico.saturating_add(to_pico(c));
             self.costed += 1;
         }
         if p.ok {
@@ -180,6 +183,18 @@ impl GroupAcc {
         self.patterns.entry(key).or_insert_with(|| (class.to_string(), 0)).1 += n;
     }
 
+    /// GroupAcc::cost_total is the summed cost in dollars.
+    fn cost_total(&self) -> f64 {
+        self.cost_pico as f64 / PICO
+    }
+
+    /// GroupAcc::cost_per_request is the mean cost of the costed requests,
+    /// divided in pico-dollars first (0.006 over 10 is 0.0006, not
+    /// 0.0006000000000000001).
+    fn cost_per_request(&self) -> Option<f64> {
+        (self.costed > 0).then(|| self.cost_pico as f64 / self.costed as f64 / PICO)
+    }
+
     /// GroupAcc::merge adds another accumulator into this one.
     pub fn merge(&mut self, other: GroupAcc) {
         for (mine, theirs) in self.hists.iter_mut().zip(other.hists) {
@@ -202,7 +217,7 @@ impl GroupAcc {
         t.cache_creation_input = t.cache_creation_input.saturating_add(o.cache_creation_input);
         t.cache_read_input = t.cache_read_input.saturating_add(o.cache_read_input);
         self.tokens.estimated_records += other.tokens.estimated_records;
-        self.cost_total += other.cost_total;
+        self.cost_pico = self.cost_pico.saturating_add(other.cost_pico);
         self.costed += other.costed;
         for (k, v) in other.errors {
             *self.errors.entry(k).or_insert(0) += v;
@@ -261,8 +276,8 @@ impl GroupAcc {
             }
             Metric::SuccessPct => (self.requests > 0).then(|| self.ok as f64 * 100.0 / self.requests as f64),
             Metric::ErrorRatePct => (self.requests > 0).then(|| failed as f64 * 100.0 / self.requests as f64),
-            Metric::CostPerRequest => (self.costed > 0).then(|| self.cost_total / self.costed as f64),
-            Metric::CostTotal => Some(self.cost_total),
+            Metric::CostPerRequest => self.cost_per_request(),
+            Metric::CostTotal => Some(self.cost_total()),
             Metric::Requests => Some(self.requests as f64),
             Metric::Named(_) => None,
         }
@@ -333,8 +348,8 @@ impl GroupAcc {
             itl_ms: dist(Field::Itl),
             output_tokens_per_s: dist(Field::TokensPerS),
             tokens: self.tokens.clone(),
-            cost_usd_total: self.cost_total,
-            cost_usd_per_request: if self.costed == 0 { 0.0 } else { self.cost_total / self.costed as f64 },
+            cost_usd_total: self.cost_total(),
+            cost_usd_per_request: self.cost_per_request().unwrap_or(0.0),
             costed_requests: self.costed,
             errors,
             top_failures: patterns,
@@ -367,7 +382,7 @@ impl GroupAcc {
         if !(0.0..=crate::parse::MAX_COST_USD * 1e9).contains(&s.cost_usd_total) {
             return Err(format!("cost_usd_total {} is not a plausible cost", s.cost_usd_total));
         }
-        acc.cost_total = s.cost_usd_total;
+        acc.cost_pico = to_pico(s.cost_usd_total);
         acc.costed = s.costed_requests;
         for e in &s.errors {
             *acc.errors.entry(e.class.clone()).or_insert(0) += e.count;
@@ -393,6 +408,15 @@ fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
 fn to_int(v: f64) -> u64 {
     // Negative values are rejected by the parser; clamp defensively.
     (v.max(0.0) * SCALE).round() as u64
+}
+
+/// PICO is pico-dollars per dollar.
+const PICO: f64 = 1e12;
+
+/// to_pico is a cost in whole pico-dollars (costs are checked to be finite,
+/// not negative and bounded before they get here).
+fn to_pico(usd: f64) -> u128 {
+    (usd.max(0.0) * PICO).round() as u128
 }
 
 fn record(slot: &mut Option<Histogram<u64>>, v: f64) {
