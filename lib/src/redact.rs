@@ -104,31 +104,10 @@ fn next_separator(s: &str) -> Option<(usize, usize)> {
 /// word (`auth[token]` → `token`), percent-decoded, in any case, ends with
 /// one of [`SECRET_PARAMS`] (a plural too: `tokens`, `keys`).
 fn secret_param(name: &str) -> bool {
-    let decoded = percent_decode(name).to_ascii_lowercase();
+    let decoded = crate::dburl::percent_decode(name).to_ascii_lowercase();
     let last = decoded.split(['[', ']', '.']).rfind(|w| !w.is_empty()).unwrap_or_default();
     let singular = last.strip_suffix('s').unwrap_or(last);
     SECRET_PARAMS.iter().any(|k| last.ends_with(k) || singular.ends_with(k))
-}
-
-/// percent_decode decodes `%XX` escapes in a parameter name (others kept).
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// redact_text masks, in free text: every URL password, every token that

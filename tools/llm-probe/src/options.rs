@@ -9,7 +9,7 @@ use navikit::Error;
 
 use crate::cli::{Arrival, Cli, Command, Common, RunArgs};
 use crate::config::{self, FileConfig};
-use crate::dialect::{self, Dialect};
+use crate::dialect::{self, Dialect, Prompt};
 use crate::exchange::{Request, Timeouts};
 use crate::prices::Prices;
 use crate::scenario::{self, Scenario};
@@ -59,6 +59,11 @@ impl Target {
             .chain(self.headers.iter().flat_map(|(_, v)| std::iter::once(v.as_str()).chain(v.split_whitespace())))
             .filter(|v| v.len() >= 4)
             .collect()
+    }
+
+    /// Target::encode is a request body in this target's dialect, serialised.
+    pub fn encode(&self, prompt: &Prompt<'_>, stream: bool) -> Vec<u8> {
+        self.provider.body(prompt, stream).to_string().into_bytes()
     }
 
     /// Target::request is one attempt's request to this target: the `-H`

@@ -129,7 +129,7 @@ fn live_call(t: &Target, target: &str) -> (Check, Option<String>) {
     let history = [Turn { role: "user", text: "Reply with the word ok.".into() }];
     let prompt = Prompt { model: &t.model, system: None, history: &history, max_tokens: 16, workspace: "/tmp/test" };
     let stream = t.provider.streams();
-    let body = t.provider.body(&prompt, stream).to_string().into_bytes();
+    let body = t.encode(&prompt, stream);
     let req = t.request(&body, stream);
     let out = exchange::attempt(&agent, &req, &t.timeouts);
     let secrets = t.secrets();

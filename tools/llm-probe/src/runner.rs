@@ -238,9 +238,9 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
     // `cap`: threads (and their buffers) follow the requests actually in
     // flight, not the cap. A worker counts itself free only after a job.
     let idle = AtomicU64::new(0);
-    let start_failed = AtomicBool::new(false);
     std::thread::scope(|s| {
         let mut started = 0u64;
+        let mut said_cannot_start = false;
         let start_worker = |w: u64| {
             let (job_rx, idle) = (&job_rx, &idle);
             std::thread::Builder::new()
@@ -286,7 +286,7 @@ fn open_loop(ctx: &Ctx<'_>, rate: f64, arrival: Arrival, cap: u64, jobs: Option<
             if !free && started < cap {
                 if start_worker(started) {
                     started += 1;
-                } else if started == 0 || !start_failed.swap(true, Ordering::SeqCst) {
+                } else if started == 0 || !std::mem::replace(&mut said_cannot_start, true) {
                     // No thread at all would lose every job without a word.
                     eprintln!(
                         "llm-probe: cannot start a worker thread ({started} running): requests wait for a free one"
@@ -403,5 +403,5 @@ fn body(t: &Target, s: &Scenario, history: &[Turn], stream: bool) -> Vec<u8> {
         max_tokens: s.max_tokens,
         workspace: &s.workspace_path,
     };
-    t.provider.body(&prompt, stream).to_string().into_bytes()
+    t.encode(&prompt, stream)
 }
